@@ -1,0 +1,89 @@
+#pragma once
+// Configuration of the hub (classcam-hub). config/classcam-hub.toml documents every option with its
+// default. Paths left empty are derived from hub.state_dir (see resolved paths below).
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "common/log/log.hpp"
+
+namespace classcam::config {
+
+struct HubConfig {
+  struct Hub {
+    std::string name = "classcam hub";
+    std::filesystem::path state_dir = "/var/lib/classcam-hub";
+    std::string public_url;        // e.g. "https://hub.school.example:8443"; empty = https://<host>:<port>
+    std::string timezone = "UTC";  // IANA zone used to show times to people; times are stored in UTC
+    bool operator==(const Hub&) const = default;
+  } hub;
+
+  log::Options log;
+
+  struct Http {
+    std::string listen = "0.0.0.0";
+    std::uint16_t port = 8443;
+    std::filesystem::path tls_cert;  // PEM chain; empty = self-signed one generated into state_dir
+    std::filesystem::path tls_key;
+    std::uint64_t max_body_bytes = 16 * 1024 * 1024;  // per request (one tus PATCH chunk)
+    std::uint32_t read_timeout_s = 30;
+    std::uint32_t idle_timeout_s = 60;
+    std::uint32_t max_connections = 512;
+    std::uint32_t max_pipelined = 8;
+    bool operator==(const Http&) const = default;
+  } http;
+
+  struct Store {
+    std::string backend = "sqlite";
+    std::filesystem::path sqlite_path;  // empty = <state_dir>/hub.db
+    bool operator==(const Store&) const = default;
+  } store;
+
+  struct Storage {
+    std::filesystem::path media_dir;                           // empty = <state_dir>/media
+    std::uint64_t max_upload_bytes = 512ULL * 1024 * 1024;     // one segment upload
+    std::uint32_t upload_expiry_hours = 72;                    // unfinished tus uploads are removed after this
+    std::uint64_t min_free_bytes = 1ULL * 1024 * 1024 * 1024;  // uploads get 507 below this
+    bool operator==(const Storage&) const = default;
+  } storage;
+
+  struct Retention {
+    std::uint32_t days = 365;  // recordings older than this are deleted (audited); 0 = keep forever
+    std::uint32_t check_interval_minutes = 60;
+    bool operator==(const Retention&) const = default;
+  } retention;
+
+  struct Auth {
+    std::uint32_t session_hours = 12;
+    std::uint32_t pairing_code_minutes = 30;
+    std::uint32_t login_attempts_per_minute = 10;
+    bool operator==(const Auth&) const = default;
+  } auth;
+
+  struct Broker {
+    bool manage = true;  // start and configure Mosquitto ourselves
+    std::filesystem::path mosquitto = "/usr/sbin/mosquitto";
+    std::string listen = "0.0.0.0";
+    std::uint16_t port = 8883;       // TLS listener for units
+    std::string public_host;         // what units dial; empty = host of public_url
+    std::string host = "127.0.0.1";  // what the hub itself dials when manage = false
+    bool operator==(const Broker&) const = default;
+  } broker;
+
+  struct Schedule {
+    std::uint32_t horizon_days = 14;
+    bool operator==(const Schedule&) const = default;
+  } schedule;
+
+  // Paths with their defaults from state_dir applied.
+  bool operator==(const HubConfig&) const = default;
+
+  std::filesystem::path sqlite_path() const;
+  std::filesystem::path media_dir() const;
+};
+
+HubConfig default_hub_config();
+HubConfig parse_hub_config(std::string_view toml_text, const std::string& file = "<config>");
+HubConfig load_hub_config(const std::filesystem::path& file);
+
+}  // namespace classcam::config
