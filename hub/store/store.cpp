@@ -273,7 +273,10 @@ std::optional<User> Store::user_for_api_token(const std::string& token_hash, uti
         {token_hash});
     if (!r) return;
     out = rows::user(*r);
-    tx.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", {ms(now), token_hash});
+    // Recorded to the minute: a write (and an fsync) per request would cost more than it tells.
+    tx.execute(
+        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+        {ms(now), token_hash, ms(now - std::chrono::minutes(1))});
   });
   return out;
 }
@@ -477,7 +480,12 @@ std::optional<Unit> Store::unit_for_token(const std::string& token_hash) {
 
 void Store::touch_unit(const std::string& id, util::TimePoint now, const std::string& address) {
   db_->transact([&](Transaction& tx) {
-    tx.execute("UPDATE units SET last_seen_at = ?, last_address = ? WHERE id = ?", {ms(now), address, id});
+    // To the minute, like API tokens: a unit uploading calls this on every request.
+    tx.execute(
+        "UPDATE units SET last_seen_at = ?, last_address = ? WHERE id = ? AND (last_seen_at IS NULL OR last_seen_at < "
+        "? "
+        "OR last_address IS NULL OR last_address <> ?)",
+        {ms(now), address, id, ms(now - std::chrono::minutes(1)), address});
   });
 }
 
