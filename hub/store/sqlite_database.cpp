@@ -1,6 +1,8 @@
 #include "hub/store/sqlite_database.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -126,6 +128,8 @@ struct SqliteDatabase::Impl : Transaction {
 };
 
 SqliteDatabase::SqliteDatabase(const std::filesystem::path& file) : impl_(std::make_unique<Impl>()) {
+  // Created private before SQLite touches it: the -wal and -shm files copy the database's mode.
+  if (const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
   const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
   if (sqlite3_open_v2(file.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK) {
     const std::string msg = impl_->db != nullptr ? sqlite3_errmsg(impl_->db) : "out of memory";
