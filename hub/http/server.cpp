@@ -352,6 +352,10 @@ class Session : public std::enable_shared_from_this<Session> {
     if (r.status != 204 && r.status / 100 != 1 && r.status != 304) {
       out_->content_length(HubBody::size(out_->body()));
     }
+    if (s.method == "HEAD") {
+      // The headers describe the body a GET would get; the body itself is never sent.
+      out_->body() = {};
+    }
     bytes_ = HubBody::size(out_->body());
     serializer_ = std::make_unique<OutSerializer>(*out_);
     writing_ = true;

@@ -371,8 +371,9 @@ void add_routes(http::Router& router, store::Store& store, Library& library, aud
       "DELETE", "/api/v1/recordings/{id}/comments/{comment_id}", Access::any_user(),
       [&store](Request& req) {
         const auto l = load(store, req);
+        require(l.rights.watch, kWatchRule);
         const auto c = store.comment(req.param("comment_id"));
-        if (!c || c->recording_id != l.rec.id || !l.rights.watch) {
+        if (!c || c->recording_id != l.rec.id) {
           throw HttpError(404, "no comment " + req.param("comment_id") + " on this recording");
         }
         require(access::may_delete_annotation(req.principal, c->author_id, l.facts),
@@ -415,8 +416,9 @@ void add_routes(http::Router& router, store::Store& store, Library& library, aud
       "DELETE", "/api/v1/recordings/{id}/bookmarks/{bookmark_id}", Access::any_user(),
       [&store](Request& req) {
         const auto l = load(store, req);
+        require(l.rights.watch, kWatchRule);
         const auto b = store.bookmark(req.param("bookmark_id"));
-        if (!b || b->recording_id != l.rec.id || !l.rights.watch) {
+        if (!b || b->recording_id != l.rec.id) {
           throw HttpError(404, "no bookmark " + req.param("bookmark_id") + " on this recording");
         }
         require(access::may_delete_annotation(req.principal, b->author_id, l.facts),

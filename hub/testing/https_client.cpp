@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace classcam::hub::testkit {
 
@@ -52,6 +53,16 @@ HttpsClient::HttpsClient(std::string host, std::uint16_t port, ClientOptions opt
   // A server that answers early (413) and closes must not kill the test with SIGPIPE.
   ::signal(SIGPIPE, SIG_IGN);
 }
+
+HttpsClient::HttpsClient(HttpsClient&& o) noexcept
+    : host_(std::move(o.host_)),
+      port_(o.port_),
+      options_(std::move(o.options_)),
+      defaults_(std::move(o.defaults_)),
+      ctx_(std::exchange(o.ctx_, nullptr)),
+      ssl_(std::exchange(o.ssl_, nullptr)),
+      fd_(std::exchange(o.fd_, -1)),
+      pending_(std::move(o.pending_)) {}
 
 HttpsClient::~HttpsClient() {
   close();

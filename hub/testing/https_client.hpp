@@ -34,6 +34,8 @@ class HttpsClient {
   ~HttpsClient();
   HttpsClient(const HttpsClient&) = delete;
   HttpsClient& operator=(const HttpsClient&) = delete;
+  HttpsClient(HttpsClient&& other) noexcept;
+  HttpsClient& operator=(HttpsClient&&) = delete;
 
   // Connects and completes the TLS handshake; throws with OpenSSL's reason when it fails.
   void connect();
