@@ -145,13 +145,22 @@ TEST_F(ServerTest, BodiesOverTheLimitGet413) {
   const auto r = c.read_response();
   EXPECT_EQ(r.status, 413);
   EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
-  // A chunked body gives no length up front: refused when it passes the limit.
+  // A chunked body gives no length up front: refused when it passes the limit. The hub answers 413 and
+  // closes; a client still sending may see the connection reset before it reads the answer, so
+  // either is a refusal here, and the hub must stay healthy.
   auto d = client();
   std::string chunk(60 * 1024, 'y');
   std::string raw = "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
   for (int i = 0; i < 2; ++i) raw += "f000\r\n" + chunk + "\r\n";
-  d.send_raw(raw);
-  EXPECT_EQ(d.read_response().status, 413);
+  int status = 0;
+  try {
+    d.send_raw(raw);
+    status = d.read_response().status;
+  } catch (const std::runtime_error&) {
+    status = -1;  // reset while sending or reading: refused all the same
+  }
+  EXPECT_TRUE(status == 413 || status == -1) << status;
+  EXPECT_EQ(client().request("GET", "/hello").status, 200);
 }
 
 TEST_F(ServerTest, AnswersExpect100ContinueSoCurlDoesNotWait) {
