@@ -302,14 +302,13 @@ class Session : public std::enable_shared_from_this<Session> {
     const std::uint64_t seq = s.seq;
     queue_.push_back(std::move(s));
 
+    // The reply owns the session until it is called: with Connection: close nothing else may be
+    // keeping it alive while the handler works.
     auto replied = std::make_shared<std::atomic<bool>>(false);
-    std::weak_ptr<Session> weak = shared_from_this();
-    auto executor = stream_.get_executor();
-    Reply reply = [weak, executor, seq, replied](Response res) {
+    Reply reply = [self = shared_from_this(), seq, replied](Response res) {
       if (replied->exchange(true)) return;  // a second reply is a handler bug; the first one stands
-      net::post(executor, [weak, seq, res = std::move(res)]() mutable {
-        if (auto self = weak.lock()) self->on_response(seq, std::move(res));
-      });
+      net::post(self->stream_.get_executor(),
+                [self, seq, res = std::move(res)]() mutable { self->on_response(seq, std::move(res)); });
     };
     state_->handler(req, reply);
 

@@ -107,6 +107,16 @@ TEST_F(ServerTest, ServesOverVerifiedTlsAndRefusesOldProtocols) {
   EXPECT_EQ(tls12.tls_version(), "TLSv1.2");
 }
 
+TEST_F(ServerTest, AnswersRequestsThatAskToCloseTheConnection) {
+  start();
+  auto c = client();
+  const auto fast = c.request("GET", "/hello?n=1", "", {{"Connection", "close"}});
+  EXPECT_EQ(fast.status, 200);
+  EXPECT_EQ(fast.header("Connection"), "close");
+  const auto slow = c.request("GET", "/slow?ms=200", "", {{"Connection", "close"}});
+  EXPECT_EQ(slow.body, "slow");
+}
+
 TEST_F(ServerTest, KeepsConnectionsAliveAndAnswersPipelinedRequestsInOrder) {
   start();
   auto c = client();
