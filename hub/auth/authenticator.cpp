@@ -49,7 +49,12 @@ Principal Authenticator::authenticate(std::string_view cookie_header, std::strin
         p.display_name = unit->name;
         p.room_id = unit->room_id;
         p.via = Principal::Via::unit_token;
-        store_.touch_unit(unit->id, util::now_utc(), address);
+        // Last seen to the minute: a write (and an fsync) on every upload request would cost more than it tells.
+        const auto now = util::now_utc();
+        if (!unit->last_seen_at || now - *unit->last_seen_at > std::chrono::minutes(1) ||
+            unit->last_address != address) {
+          store_.touch_unit(unit->id, now, address);
+        }
       }
     } else if (token.substr(0, kUserTokenPrefix.size()) == kUserTokenPrefix) {
       if (auto user = store_.user_for_api_token(hash, util::now_utc())) {

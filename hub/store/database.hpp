@@ -4,8 +4,8 @@
 // uses only '?' placeholders and the SQL subset both engines accept (INSERT ... RETURNING,
 // ON CONFLICT ... DO, integer milliseconds for times, 0/1 for booleans, TEXT ids).
 //
-// Threading: a Database may be called from any thread. transact() serialises transactions, so a
-// Transaction is only ever used by the thread running the function given to transact().
+// Threading: a Database may be called from any thread. transact() serialises write transactions; a
+// Transaction is only ever used by the thread running the function given to transact() or read().
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -69,6 +69,10 @@ class Database {
   // Runs `fn` as one transaction: committed when it returns, rolled back when it throws (the
   // exception then propagates). Transactions never nest.
   virtual void transact(const std::function<void(Transaction&)>& fn) = 0;
+  // Runs `fn` as a read-only transaction on the last committed state. Backends may run reads in
+  // parallel with each other and with a write (SQLite in WAL mode does), so a slow commit never holds
+  // up the io threads' lookups. `fn` must not write.
+  virtual void read(const std::function<void(Transaction&)>& fn) { transact(fn); }
   // "sqlite", "postgresql": which dialect of the migrations applies.
   virtual std::string_view backend() const = 0;
 };

@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -127,16 +128,24 @@ struct SqliteDatabase::Impl : Transaction {
   }
 };
 
+namespace {
+constexpr int kReaders = 4;
+
+void open_connection(sqlite3** db, const std::filesystem::path& file) {
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (sqlite3_open_v2(file.c_str(), db, flags, nullptr) != SQLITE_OK) {
+    const std::string msg = *db != nullptr ? sqlite3_errmsg(*db) : "out of memory";
+    throw StoreError("sqlite: cannot open " + file.string() + ": " + msg);
+  }
+  sqlite3_busy_timeout(*db, 5000);
+  sqlite3_extended_result_codes(*db, 1);
+}
+}  // namespace
+
 SqliteDatabase::SqliteDatabase(const std::filesystem::path& file) : impl_(std::make_unique<Impl>()) {
   // Created private before SQLite touches it: the -wal and -shm files copy the database's mode.
   if (const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) ::close(fd);
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-  if (sqlite3_open_v2(file.c_str(), &impl_->db, flags, nullptr) != SQLITE_OK) {
-    const std::string msg = impl_->db != nullptr ? sqlite3_errmsg(impl_->db) : "out of memory";
-    throw StoreError("sqlite: cannot open " + file.string() + ": " + msg);
-  }
-  sqlite3_busy_timeout(impl_->db, 5000);
-  sqlite3_extended_result_codes(impl_->db, 1);
+  open_connection(&impl_->db, file);
   const auto mode = impl_->query("PRAGMA journal_mode=WAL", {});
   if (mode.empty() || mode[0].text(0) != "wal") {
     throw StoreError("sqlite: " + file.string() + " could not be switched to WAL mode");
@@ -145,6 +154,13 @@ SqliteDatabase::SqliteDatabase(const std::filesystem::path& file) : impl_(std::m
   impl_->exec_plain("PRAGMA synchronous=FULL");
   if (impl_->query("PRAGMA foreign_keys", {}).at(0).integer(0) != 1) {
     throw StoreError("sqlite: this SQLite build cannot enforce foreign keys");
+  }
+  for (int i = 0; i < kReaders; ++i) {
+    auto r = std::make_unique<Impl>();
+    open_connection(&r->db, file);
+    r->exec_plain("PRAGMA query_only=1");
+    readers_.push_back(std::move(r));
+    reader_busy_.push_back(false);
   }
 }
 
@@ -163,6 +179,41 @@ void SqliteDatabase::transact(const std::function<void(Transaction&)>& fn) {
     throw;
   }
   impl_->exec_plain("COMMIT");
+}
+
+void SqliteDatabase::read(const std::function<void(Transaction&)>& fn) {
+  std::size_t slot = 0;
+  {
+    std::unique_lock lock(readers_mutex_);
+    for (;;) {
+      const auto it = std::find(reader_busy_.begin(), reader_busy_.end(), false);
+      if (it != reader_busy_.end()) {
+        slot = static_cast<std::size_t>(it - reader_busy_.begin());
+        *it = true;
+        break;
+      }
+      reader_free_.wait(lock);
+    }
+  }
+  Impl& r = *readers_[slot];
+  const auto release = [&] {
+    {
+      const std::lock_guard lock(readers_mutex_);
+      reader_busy_[slot] = false;
+    }
+    reader_free_.notify_one();
+  };
+  try {
+    // A deferred transaction: one consistent snapshot for every statement in `fn`.
+    r.exec_plain("BEGIN");
+    fn(r);
+    r.exec_plain("COMMIT");
+  } catch (...) {
+    sqlite3_exec(r.db, "ROLLBACK", nullptr, nullptr, nullptr);
+    release();
+    throw;
+  }
+  release();
 }
 
 }  // namespace classcam::hub::store

@@ -103,7 +103,7 @@ constexpr const char* kUserCols = "id, login, display_name, role, disabled, crea
 
 std::int64_t Store::count_users() {
   std::int64_t n = 0;
-  db_->transact([&](Transaction& tx) { n = tx.query_integer("SELECT COUNT(*) FROM users"); });
+  db_->read([&](Transaction& tx) { n = tx.query_integer("SELECT COUNT(*) FROM users"); });
   return n;
 }
 
@@ -133,7 +133,7 @@ Outcome<User> Store::create_user(const std::string& login, const std::string& di
 
 std::optional<User> Store::user(const std::string& id) {
   std::optional<User> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kUserCols + " FROM users WHERE id = ?", {id})) {
       out = rows::user(*r);
     }
@@ -143,7 +143,7 @@ std::optional<User> Store::user(const std::string& id) {
 
 std::optional<User> Store::user_by_login(const std::string& login) {
   std::optional<User> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kUserCols + " FROM users WHERE login = ?", {login})) {
       out = rows::user(*r);
     }
@@ -153,7 +153,7 @@ std::optional<User> Store::user_by_login(const std::string& login) {
 
 std::optional<std::string> Store::password_hash(const std::string& user_id) {
   std::optional<std::string> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one("SELECT password_hash FROM users WHERE id = ?", {user_id})) out = r->text(0);
   });
   return out;
@@ -161,7 +161,7 @@ std::optional<std::string> Store::password_hash(const std::string& user_id) {
 
 std::vector<User> Store::users() {
   std::vector<User> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(std::string("SELECT ") + kUserCols + " FROM users ORDER BY login")) {
       out.push_back(rows::user(r));
     }
@@ -209,7 +209,7 @@ void Store::create_login_session(const std::string& token_hash, const std::strin
 
 std::optional<User> Store::user_for_session(const std::string& token_hash, util::TimePoint now) {
   std::optional<User> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     const auto r = tx.query_one(
         "SELECT u.id, u.login, u.display_name, u.role, u.disabled, u.created_at FROM login_sessions s "
         "JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND s.expires_at > ? AND u.disabled = 0",
@@ -245,7 +245,7 @@ ApiToken Store::create_api_token(const std::string& user_id, const std::string& 
 
 std::vector<ApiToken> Store::api_tokens(const std::string& user_id) {
   std::vector<ApiToken> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r :
          tx.query("SELECT id, user_id, name, created_at, last_used_at FROM api_tokens WHERE user_id = ? "
                   "ORDER BY created_at",
@@ -266,18 +266,23 @@ bool Store::delete_api_token(const std::string& user_id, const std::string& toke
 
 std::optional<User> Store::user_for_api_token(const std::string& token_hash, util::TimePoint now) {
   std::optional<User> out;
-  db_->transact([&](Transaction& tx) {
+  bool stale = false;
+  db_->read([&](Transaction& tx) {
     const auto r = tx.query_one(
-        "SELECT u.id, u.login, u.display_name, u.role, u.disabled, u.created_at FROM api_tokens t "
+        "SELECT u.id, u.login, u.display_name, u.role, u.disabled, u.created_at, t.last_used_at FROM api_tokens t "
         "JOIN users u ON u.id = t.user_id WHERE t.token_hash = ? AND u.disabled = 0",
         {token_hash});
     if (!r) return;
     out = rows::user(*r);
-    // Recorded to the minute: a write (and an fsync) per request would cost more than it tells.
-    tx.execute(
-        "UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ? AND (last_used_at IS NULL OR last_used_at < ?)",
-        {ms(now), token_hash, ms(now - std::chrono::minutes(1))});
+    const auto last = r->opt_integer(6);
+    stale = !last || *last < util::to_unix_ms(now - std::chrono::minutes(1));
   });
+  // Recorded to the minute: a write (and an fsync) per request would cost more than it tells.
+  if (stale) {
+    db_->transact([&](Transaction& tx) {
+      tx.execute("UPDATE api_tokens SET last_used_at = ? WHERE token_hash = ?", {ms(now), token_hash});
+    });
+  }
   return out;
 }
 
@@ -319,7 +324,7 @@ Outcome<Room> Store::create_room(const std::string& name, const std::optional<st
 
 std::optional<Room> Store::room(const std::string& id) {
   std::optional<Room> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kRoomCols + " FROM rooms WHERE id = ?", {id})) {
       out = room_row(*r);
     }
@@ -329,7 +334,7 @@ std::optional<Room> Store::room(const std::string& id) {
 
 std::vector<Room> Store::rooms() {
   std::vector<Room> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(std::string("SELECT ") + kRoomCols + " FROM rooms ORDER BY name")) {
       out.push_back(room_row(r));
     }
@@ -421,7 +426,7 @@ Outcome<Unit> Store::create_unit(const std::string& id, const std::string& name,
 
 std::optional<Unit> Store::unit(const std::string& id) {
   std::optional<Unit> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kUnitCols + " FROM units WHERE id = ?", {id}))
       out = unit_row(*r);
   });
@@ -430,7 +435,7 @@ std::optional<Unit> Store::unit(const std::string& id) {
 
 std::vector<Unit> Store::units() {
   std::vector<Unit> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(std::string("SELECT ") + kUnitCols + " FROM units ORDER BY name, id")) {
       out.push_back(unit_row(r));
     }
@@ -469,7 +474,7 @@ bool Store::set_unit_token(const std::string& id, const std::string& token_hash)
 
 std::optional<Unit> Store::unit_for_token(const std::string& token_hash) {
   std::optional<Unit> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kUnitCols + " FROM units WHERE token_hash = ? AND revoked = 0",
                               {token_hash})) {
       out = unit_row(*r);
@@ -491,7 +496,7 @@ void Store::touch_unit(const std::string& id, util::TimePoint now, const std::st
 
 std::int64_t Store::schedule_revision() {
   std::int64_t n = 0;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one("SELECT value FROM settings WHERE key = 'schedule_revision'")) {
       n = std::stoll(r->text(0));
     }
@@ -512,7 +517,7 @@ void Store::set_feed(FeedKind kind, const std::string& subject_id, const std::st
 
 std::optional<Feed> Store::feed_for_token(const std::string& token_hash) {
   std::optional<Feed> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one("SELECT kind, subject_id FROM feeds WHERE token_hash = ?", {token_hash})) {
       if (auto k = rows::feed_kind(r->text(0))) out = Feed{*k, r->text(1)};
     }
@@ -552,7 +557,7 @@ std::vector<AuditEntry> Store::audit_entries(const AuditFilter& f) {
   sql += " ORDER BY id DESC LIMIT ?";
   params.emplace_back(static_cast<std::int64_t>(f.limit));
   std::vector<AuditEntry> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(sql, params)) {
       out.push_back({r.integer(0), time(r.integer(1)), r.text(2), r.opt_text(3), r.text(4), r.text(5), r.text(6),
                      r.opt_text(7), r.text(8), r.text(9)});
@@ -563,7 +568,7 @@ std::vector<AuditEntry> Store::audit_entries(const AuditFilter& f) {
 
 std::optional<std::string> Store::setting(const std::string& key) {
   std::optional<std::string> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one("SELECT value FROM settings WHERE key = ?", {key})) out = r->text(0);
   });
   return out;

@@ -139,13 +139,13 @@ Outcome<Recording> Store::create_recording(const Recording& in) {
 
 std::optional<Recording> Store::recording(const std::string& id) {
   std::optional<Recording> out;
-  db_->transact([&](Transaction& tx) { out = load_recording(tx, id); });
+  db_->read([&](Transaction& tx) { out = load_recording(tx, id); });
   return out;
 }
 
 std::optional<Recording> Store::recording_by_session(const std::string& unit_id, const std::string& session_id) {
   std::optional<Recording> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     const auto r =
         tx.query_one(std::string("SELECT ") + kRecCols + " FROM recordings r WHERE r.unit_id = ? AND r.session_id = ?",
                      {unit_id, session_id});
@@ -177,7 +177,7 @@ std::vector<Recording> Store::recordings(const RecordingFilter& f) {
   sql += " ORDER BY r.started_at DESC, r.id LIMIT ?";
   params.emplace_back(static_cast<std::int64_t>(f.limit));
   std::vector<Recording> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(sql, params)) out.push_back(recording_row(r));
   });
   return out;
@@ -242,7 +242,7 @@ bool Store::delete_recording(const std::string& id) {
 
 std::vector<Recording> Store::recordings_started_before(util::TimePoint cutoff) {
   std::vector<Recording> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r :
          tx.query(std::string("SELECT ") + kRecCols + " FROM recordings r WHERE r.started_at < ? ORDER BY r.started_at",
                   {ms(cutoff)})) {
@@ -254,7 +254,7 @@ std::vector<Recording> Store::recordings_started_before(util::TimePoint cutoff) 
 
 std::vector<Recording> Store::recordings_in_state(RecordingState state) {
   std::vector<Recording> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(std::string("SELECT ") + kRecCols + " FROM recordings r WHERE r.state = ?",
                                   {std::string(to_string(state))})) {
       out.push_back(recording_row(r));
@@ -295,7 +295,7 @@ Outcome<Segment> Store::add_segment(const Segment& s) {
 
 std::vector<Segment> Store::segments(const std::string& recording_id) {
   std::vector<Segment> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r :
          tx.query(std::string("SELECT ") + kSegCols + " FROM segments WHERE recording_id = ? ORDER BY idx",
                   {recording_id})) {
@@ -307,7 +307,7 @@ std::vector<Segment> Store::segments(const std::string& recording_id) {
 
 std::optional<Segment> Store::segment(const std::string& recording_id, std::uint32_t index) {
   std::optional<Segment> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kSegCols + " FROM segments WHERE recording_id = ? AND idx = ?",
                               {recording_id, std::int64_t{index}})) {
       out = segment_row(*r);
@@ -339,7 +339,7 @@ bool Store::remove_share(const std::string& recording_id, const std::string& use
 
 std::vector<Share> Store::shares(const std::string& recording_id) {
   std::vector<Share> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r :
          tx.query("SELECT recording_id, user_id, granted_by, created_at FROM shares WHERE recording_id = ? "
                   "ORDER BY created_at",
@@ -352,7 +352,7 @@ std::vector<Share> Store::shares(const std::string& recording_id) {
 
 bool Store::is_shared_with(const std::string& recording_id, const std::string& user_id) {
   bool shared = false;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     shared = tx.query_one("SELECT 1 FROM shares WHERE recording_id = ? AND user_id = ?", {recording_id, user_id})
                  .has_value();
   });
@@ -381,7 +381,7 @@ Comment Store::add_comment(const Comment& in) {
 
 std::vector<Comment> Store::comments(const std::string& recording_id) {
   std::vector<Comment> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r :
          tx.query(std::string("SELECT ") + kCommentCols +
                       " FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.recording_id = ? "
@@ -395,7 +395,7 @@ std::vector<Comment> Store::comments(const std::string& recording_id) {
 
 std::optional<Comment> Store::comment(const std::string& id) {
   std::optional<Comment> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kCommentCols +
                                   " FROM comments c LEFT JOIN users u ON u.id = c.author_id WHERE c.id = ?",
                               {id})) {
@@ -426,7 +426,7 @@ Bookmark Store::add_bookmark(const Bookmark& in) {
 
 std::vector<Bookmark> Store::bookmarks(const std::string& recording_id) {
   std::vector<Bookmark> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(std::string("SELECT ") + kBookmarkCols +
                                       " FROM bookmarks WHERE recording_id = ? ORDER BY offset_ms, created_at",
                                   {recording_id})) {
@@ -438,7 +438,7 @@ std::vector<Bookmark> Store::bookmarks(const std::string& recording_id) {
 
 std::optional<Bookmark> Store::bookmark(const std::string& id) {
   std::optional<Bookmark> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kBookmarkCols + " FROM bookmarks WHERE id = ?", {id})) {
       out = bookmark_row(*r);
     }
@@ -467,7 +467,7 @@ void Store::create_upload(const Upload& u) {
 
 std::optional<Upload> Store::upload(const std::string& id) {
   std::optional<Upload> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     if (auto r = tx.query_one(std::string("SELECT ") + kUploadCols + " FROM uploads WHERE id = ?", {id})) {
       out = upload_row(*r);
     }
@@ -477,7 +477,7 @@ std::optional<Upload> Store::upload(const std::string& id) {
 
 std::vector<Upload> Store::uploads_in_states(const std::vector<UploadState>& states) {
   std::vector<Upload> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto s : states) {
       for (const auto& r : tx.query(
                std::string("SELECT ") + kUploadCols + " FROM uploads WHERE state = ? ORDER BY created_at LIMIT 1000",
@@ -509,7 +509,7 @@ void Store::set_upload_state(const std::string& id, UploadState state, const std
 
 std::vector<Upload> Store::open_uploads_expired(util::TimePoint now) {
   std::vector<Upload> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r :
          tx.query(std::string("SELECT ") + kUploadCols + " FROM uploads WHERE state = 'open' AND expires_at <= ?",
                   {ms(now)})) {

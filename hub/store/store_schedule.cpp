@@ -115,7 +115,7 @@ Outcome<Observation> Store::create_observation(const Observation& input) {
 
 std::optional<Observation> Store::observation(const std::string& id) {
   std::optional<Observation> out;
-  db_->transact([&](Transaction& tx) { out = load(tx, id); });
+  db_->read([&](Transaction& tx) { out = load(tx, id); });
   return out;
 }
 
@@ -142,7 +142,7 @@ std::vector<Observation> Store::observations(const ObservationFilter& f) {
   }
   sql += " ORDER BY start_at, id LIMIT 5000";
   std::vector<Observation> out;
-  db_->transact([&](Transaction& tx) {
+  db_->read([&](Transaction& tx) {
     for (const auto& r : tx.query(sql, params)) out.push_back(observation_row(tx, r));
   });
   return out;

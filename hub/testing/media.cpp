@@ -11,15 +11,19 @@ namespace classcam::hub::testkit {
 
 namespace fs = std::filesystem;
 
-MadeSegments make_segments(const fs::path& dir, const std::string& session_id, int seconds) {
+MadeSegments make_segments(const fs::path& dir, const std::string& session_id, int seconds,
+                           const MediaOptions& options) {
   gst_init(nullptr, nullptr);
   fs::create_directories(dir);
   const int frames = seconds * 25;
   // Keyframe every 25 frames so splitmuxsink can cut each second; I420 + baseline as a browser plays.
+  const std::string bitrate = options.bitrate_kbps > 0 ? " bitrate=" + std::to_string(options.bitrate_kbps) : "";
   const std::string desc =
-      "videotestsrc num-buffers=" + std::to_string(frames) +
-      " ! video/x-raw,format=I420,width=320,height=240,framerate=25/1 ! x264enc speed-preset=ultrafast "
-      "tune=zerolatency key-int-max=25 ! video/x-h264,profile=baseline ! h264parse ! queue ! splitmuxsink name=mux "
+      "videotestsrc pattern=" + std::string(options.pattern) + " num-buffers=" + std::to_string(frames) +
+      " ! video/x-raw,format=I420,width=" + std::to_string(options.width) +
+      ",height=" + std::to_string(options.height) +
+      ",framerate=25/1 ! x264enc speed-preset=ultrafast tune=zerolatency key-int-max=25" + bitrate +
+      " ! video/x-h264,profile=baseline ! h264parse ! queue ! splitmuxsink name=mux "
       "muxer=mp4mux max-size-time=1000000000 location=" +
       (dir / "seg-%05d.mp4").string() + " audiotestsrc num-buffers=" + std::to_string(seconds * 40) +
       " samplesperbuffer=1200 ! audio/x-raw,rate=48000,channels=1 ! avenc_aac ! aacparse ! queue ! mux.audio_0";

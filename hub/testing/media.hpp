@@ -14,10 +14,18 @@ struct MadeSegments {
   std::vector<protocol::SegmentEntry> entries;  // size and SHA-256 filled in
 };
 
-// Records `seconds` of 320x240 video (with audio) into `dir` as ~1 s segments seg-00000.mp4 ... and
+struct MediaOptions {
+  int width = 320;
+  int height = 240;
+  int bitrate_kbps = 0;           // 0 = x264's default rate control
+  const char* pattern = "smpte";  // videotestsrc pattern ("snow" is noise: large frames, for benchmarks)
+};
+
+// Records `seconds` of video at 25 fps (with audio) into `dir` as ~1 s segments seg-00000.mp4 ... and
 // returns them with entries for `session_id`. Runs the pipeline to EOS (waits on the bus, which is
 // reliable where gst-launch is not). Throws when GStreamer fails.
-MadeSegments make_segments(const std::filesystem::path& dir, const std::string& session_id, int seconds);
+MadeSegments make_segments(const std::filesystem::path& dir, const std::string& session_id, int seconds,
+                           const MediaOptions& options = {});
 
 // protocol::SessionInfo for a session of `unit_id` that started now.
 protocol::SessionInfo session_info(const std::string& unit_id, const std::string& session_id);
