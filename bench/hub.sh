@@ -4,13 +4,13 @@
 #      with the same certificate over TLS on loopback, in the same run (curl, 1 stream and 4 streams);
 #   2. API request latency (wrk: p50/p99 and requests/s) for GET /api/v1/recordings/{id}, alone and
 #      while 4 units upload segments with tus at the same time.
-# Environment: BENCH_VIDEO_SECONDS (default 40), BENCH_WRK_SECONDS (default 15), BENCH_RUNS (default 5).
+# Environment: BENCH_VIDEO_SECONDS (default 40), BENCH_WRK_SECONDS (default 15), BENCH_RUNS (default 7).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 video_seconds=${BENCH_VIDEO_SECONDS:-40}
 wrk_seconds=${BENCH_WRK_SECONDS:-15}
-runs=${BENCH_RUNS:-5}
+runs=${BENCH_RUNS:-7}
 
 scripts/deps bench
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -43,6 +43,7 @@ $hub room add --name Bench --default-teacher teacher >/dev/null
 unit_token=$($hub unit add --name "bench camera" --room Bench --id bench-unit | sed -n 's/^token: //p')
 token=$($hub token create --login teacher)
 
+echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg) (other work on this machine skews every figure)"
 echo "== preparing a real recording: ${video_seconds} s of 1280x720 noise at 20 Mbit/s, uploaded with tus, joined"
 build/bench/bench_hub prepare --port "$port" --ca "$ca" --token "$unit_token" --unit bench-unit \
   --session bench-rec --seconds "$video_seconds" --dir "$work/segments"
@@ -67,6 +68,7 @@ echo "joined recording: $size bytes"
 mkdir -p "$work/www" "$work/nginx/logs"
 cp "$joined" "$work/www/recording.mp4"
 nport=$(free_port)
+nport2=$(free_port)
 cat >"$work/nginx/nginx.conf" <<CONF
 user root;
 worker_processes 2;
@@ -77,13 +79,13 @@ http {
   access_log off;
   client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
   fastcgi_temp_path $work/nginx/fastcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
-  server {
-    listen 127.0.0.1:$nport ssl;
-    ssl_certificate $work/state/tls/server.pem;
-    ssl_certificate_key $work/state/tls/server.key;
-    ssl_protocols TLSv1.2 TLSv1.3;
-    root $work/www;
-  }
+  ssl_certificate $work/state/tls/server.pem;
+  ssl_certificate_key $work/state/tls/server.key;
+  ssl_protocols TLSv1.2 TLSv1.3;
+  # Debian's nginx as shipped (sendfile cannot be used under TLS without kernel TLS) ...
+  server { listen 127.0.0.1:$nport ssl; root $work/www; }
+  # ... and with larger output buffers, nginx's own knob for this case.
+  server { listen 127.0.0.1:$nport2 ssl; root $work/www; output_buffers 4 256k; }
 }
 CONF
 nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' &
@@ -92,6 +94,7 @@ for _ in $(seq 50); do curl -s --cacert "$ca" -o /dev/null "https://localhost:$n
 
 hub_url="https://localhost:$port/api/v1/recordings/$id/media"
 nginx_url="https://localhost:$nport/recording.mp4"
+nginx2_url="https://localhost:$nport2/recording.mp4"
 one_stream() {  # MB/s of one download
   curl -sS --cacert "$ca" "$@" -o /dev/null -w '%{speed_download}\n' | awk '{printf "%.1f\n", $1/1e6}'
 }
@@ -103,11 +106,15 @@ four_streams() {  # MB/s of four parallel downloads
   end=$(date +%s.%N)
   awk -v s="$start" -v e="$end" -v b="$size" 'BEGIN {printf "%.1f\n", 4*b/(e-s)/1e6}'
 }
-echo "== download throughput (median of $runs, MB/s)"
-hub1=$(for _ in $(seq "$runs"); do one_stream "${auth[@]}" "$hub_url"; done | median)
-ngx1=$(for _ in $(seq "$runs"); do one_stream "$nginx_url"; done | median)
-hub4=$(for _ in $(seq "$runs"); do four_streams "${auth[@]}" "$hub_url"; done | median)
-ngx4=$(for _ in $(seq "$runs"); do four_streams "$nginx_url"; done | median)
+echo "== download throughput (median of $runs, MB/s; hub and nginx alternate, so both see the same load)"
+: >"$work/t1"; : >"$work/t4"
+for _ in $(seq "$runs"); do
+  echo "$(one_stream "${auth[@]}" "$hub_url") $(one_stream "$nginx_url") $(one_stream "$nginx2_url")" >>"$work/t1"
+  echo "$(four_streams "${auth[@]}" "$hub_url") $(four_streams "$nginx_url") $(four_streams "$nginx2_url")" >>"$work/t4"
+done
+col() { awk -v c="$1" '{print $c}' "$2" | median; }
+hub1=$(col 1 "$work/t1"); ngx1=$(col 2 "$work/t1"); ngxb1=$(col 3 "$work/t1")
+hub4=$(col 1 "$work/t4"); ngx4=$(col 2 "$work/t4"); ngxb4=$(col 3 "$work/t4")
 
 # Byte-identical: the hub serves exactly the file nginx serves.
 curl -sS --cacert "$ca" "${auth[@]}" -o "$work/from-hub.mp4" "$hub_url"
@@ -127,11 +134,11 @@ read -r busy_p50 busy_p99 busy_rps < <(latency)
 wait "$uploads_pid" || { cat "$work/uploads.txt"; exit 1; }
 
 echo
-echo "classcam-hub benchmark, $(nproc) cores, $(date -u +%Y-%m-%d)"
-printf '%-58s %10s %10s\n' "joined recording ($size bytes) over TLS, MB/s" "hub" "nginx"
-printf '%-58s %10s %10s\n' "  1 stream (curl)" "$hub1" "$ngx1"
-printf '%-58s %10s %10s\n' "  4 streams (curl)" "$hub4" "$ngx4"
-printf '%-58s %10s %10s %10s\n' "GET /api/v1/recordings/{id} (wrk -t2 -c16)" "p50" "p99" "req/s"
-printf '%-58s %10s %10s %10s\n' "  alone" "$idle_p50" "$idle_p99" "$idle_rps"
-printf '%-58s %10s %10s %10s\n' "  with 4 units uploading 2 MB segments (tus)" "$busy_p50" "$busy_p99" "$busy_rps"
+echo "classcam-hub benchmark, $(nproc) cores, $(date -u +%Y-%m-%d), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-52s %10s %10s %14s\n' "joined recording ($size bytes) over TLS, MB/s" "hub" "nginx" "nginx 4x256k"
+printf '%-52s %10s %10s %14s\n' "  1 stream (curl)" "$hub1" "$ngx1" "$ngxb1"
+printf '%-52s %10s %10s %14s\n' "  4 streams (curl)" "$hub4" "$ngx4" "$ngxb4"
+printf '%-52s %10s %10s %10s\n' "GET /api/v1/recordings/{id} (wrk -t2 -c16)" "p50" "p99" "req/s"
+printf '%-52s %10s %10s %10s\n' "  alone" "$idle_p50" "$idle_p99" "$idle_rps"
+printf '%-52s %10s %10s %10s\n' "  with 4 units uploading 2 MB segments (tus)" "$busy_p50" "$busy_p99" "$busy_rps"
 echo "  $(cat "$work/uploads.txt")"

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <future>
+#include <thread>
+
 #include "hub/store/migrations.hpp"
 #include "hub/store/sqlite_database.hpp"
 #include "tests/support/tempdir.hpp"
@@ -254,4 +257,27 @@ TEST_F(StoreTest, RoomsWithUnitsCannotBeDeleted) {
   const auto empty = must(store->create_room("Empty", std::nullopt));
   EXPECT_EQ(refusal(store->delete_room(empty.id)), nullptr);
   EXPECT_FALSE(store->room(empty.id));
+}
+
+// A read must not wait for a write transaction in progress (the io threads' lookups would stall behind
+// an upload's fsync); it sees the last committed state. Were reads serialised behind the writer, this
+// test would deadlock and time out.
+TEST(SqliteDatabase, ReadsProceedWhileAWriteIsInProgress) {
+  test::TempDir dir;
+  auto store = Store::open_sqlite(dir / "f.db");
+  store->set_setting("colour", "blue");
+  std::promise<void> writing;
+  std::promise<void> finish;
+  std::thread writer([&] {
+    store->database().transact([&](Transaction& tx) {
+      tx.execute("UPDATE settings SET value = 'green' WHERE key = 'colour'");
+      writing.set_value();
+      finish.get_future().wait();
+    });
+  });
+  writing.get_future().wait();
+  EXPECT_EQ(store->setting("colour"), "blue") << "the committed state, while the write is open";
+  finish.set_value();
+  writer.join();
+  EXPECT_EQ(store->setting("colour"), "green");
 }
