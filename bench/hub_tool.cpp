@@ -109,6 +109,7 @@ int uploads(const std::map<std::string, std::string>& a) {
   std::atomic<std::uint64_t> failed{0};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<std::size_t>(clients));
   for (int t = 0; t < clients; ++t) {
     threads.emplace_back([&, t] {
       try {

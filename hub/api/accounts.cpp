@@ -14,11 +14,10 @@ using access::Access;
 using access::Caller;
 using http::HttpError;
 using http::Request;
-using http::Response;
 using protocol::Json;
 
 std::string read_login(const protocol::Reader& r) {
-  const std::string login = r.string("login", 64);
+  std::string login = r.string("login", 64);
   static const std::regex pattern("[a-z0-9][a-z0-9._-]*");
   if (!std::regex_match(login, pattern)) {
     r.fail("login", "use lower-case letters, digits, '.', '_' and '-', starting with a letter or digit");

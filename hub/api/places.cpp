@@ -11,10 +11,9 @@ using access::Access;
 using access::Caller;
 using http::HttpError;
 using http::Request;
-using http::Response;
 using protocol::Json;
 
-const Access kStaff = Access::only({Caller::admin, Caller::technician});
+Access staff() { return Access::only({Caller::admin, Caller::technician}); }
 
 Json room_json(store::Store& store, const store::Room& r) {
   Json j = {{"id", r.id}, {"name", r.name}, {"created_at", time_text(r.created_at)}};
@@ -53,7 +52,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "every room (everyone needs them to schedule)");
 
   router.add(
-      "POST", "/api/v1/rooms", kStaff,
+      "POST", "/api/v1/rooms", staff(),
       [&ctx](Request& req) {
         const auto body = http::json_body(req);
         const protocol::Reader r(body, "");
@@ -73,7 +72,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "one room");
 
   router.add(
-      "PATCH", "/api/v1/rooms/{id}", kStaff,
+      "PATCH", "/api/v1/rooms/{id}", staff(),
       [&ctx](Request& req) {
         const auto body = http::json_body(req);
         const protocol::Reader r(body, "");
@@ -96,7 +95,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "delete a room that has no units and no observations");
 
   router.add(
-      "GET", "/api/v1/units", kStaff,
+      "GET", "/api/v1/units", staff(),
       [&ctx](Request&) {
         Json out = Json::array();
         for (const auto& u : ctx.store.units()) out.push_back(unit_json(u));
@@ -105,7 +104,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "every unit");
 
   router.add(
-      "POST", "/api/v1/units", kStaff,
+      "POST", "/api/v1/units", staff(),
       [&ctx](Request& req) {
         const auto body = http::json_body(req);
         const protocol::Reader r(body, "");
@@ -122,7 +121,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "add a unit (to a room); returns its API token once");
 
   router.add(
-      "GET", "/api/v1/units/{id}", kStaff,
+      "GET", "/api/v1/units/{id}", staff(),
       [&ctx](Request& req) {
         const auto u = ctx.store.unit(req.param("id"));
         if (!u) throw HttpError(404, "no unit " + req.param("id"));
@@ -131,7 +130,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "one unit");
 
   router.add(
-      "PATCH", "/api/v1/units/{id}", kStaff,
+      "PATCH", "/api/v1/units/{id}", staff(),
       [&ctx](Request& req) {
         const auto body = http::json_body(req);
         const protocol::Reader r(body, "");
@@ -153,7 +152,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       "rename a unit, move it to another room, or revoke its token");
 
   router.add(
-      "POST", "/api/v1/units/{id}/token", kStaff,
+      "POST", "/api/v1/units/{id}/token", staff(),
       [&ctx](Request& req) {
         const auto secret = auth::new_secret(auth::kUnitTokenPrefix);
         if (!ctx.store.set_unit_token(req.param("id"), secret.hash)) throw HttpError(404, "no unit " + req.param("id"));

@@ -115,10 +115,10 @@ struct Row {
   std::function<Call(World&, Who)> call;
 };
 
-std::function<Call(World&, Who)> at(std::string path) {
+std::function<Call(World&, Who)> at(const std::string& path) {
   return [path](World&, Who) { return Call{path, "", {}}; };
 }
-std::function<Call(World&, Who)> with(std::function<std::string(World&)> path, std::string body = "") {
+std::function<Call(World&, Who)> with(const std::function<std::string(World&)>& path, const std::string& body = "") {
   return [path, body](World& w, Who) {
     return Call{path(w), body,
                 body.empty() ? std::vector<std::pair<std::string, std::string>>{}

@@ -18,7 +18,7 @@ using Json = protocol::Json;
 namespace {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
-const Headers kJson = {{"Content-Type", "application/json"}};
+Headers json_headers() { return {{"Content-Type", "application/json"}}; }
 
 std::string cookie_of(const testkit::HttpResponse& r) {
   const auto set = r.header("Set-Cookie");
@@ -52,7 +52,8 @@ TEST_F(ApiTest, FirstStartCreatesAnAdminWhoseGeneratedPasswordWorksOnce) {
   const auto& pw = hub.service().first_admin_password();
   ASSERT_FALSE(pw.empty());
   auto c = hub.client();
-  const auto r = c.request("POST", "/api/v1/auth/login", Json{{"login", "admin"}, {"password", pw}}.dump(), kJson);
+  const auto r =
+      c.request("POST", "/api/v1/auth/login", Json{{"login", "admin"}, {"password", pw}}.dump(), json_headers());
   EXPECT_EQ(r.status, 200);
   // The same state directory again: the account exists, nothing new is made or printed.
   Service again(hub.service().config());
@@ -61,8 +62,8 @@ TEST_F(ApiTest, FirstStartCreatesAnAdminWhoseGeneratedPasswordWorksOnce) {
 
 TEST_F(ApiTest, SignInSetsASecureCookieThatSignOutEnds) {
   auto c = hub.client();
-  const auto login =
-      c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", teacher.password}}.dump(), kJson);
+  const auto login = c.request("POST", "/api/v1/auth/login",
+                               Json{{"login", "khan"}, {"password", teacher.password}}.dump(), json_headers());
   ASSERT_EQ(login.status, 200) << login.body;
   EXPECT_EQ(login.json()["role"], "teacher");
   const auto set = login.header("Set-Cookie");
@@ -78,20 +79,21 @@ TEST_F(ApiTest, SignInSetsASecureCookieThatSignOutEnds) {
 TEST_F(ApiTest, WrongPasswordsAreRefusedThenRateLimited) {
   auto c = hub.client();
   for (int i = 0; i < 3; ++i) {
-    const auto r = c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", "nope"}}.dump(), kJson);
+    const auto r =
+        c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", "nope"}}.dump(), json_headers());
     EXPECT_EQ(r.status, 401);
     EXPECT_EQ(r.json()["detail"], "the login or the password is wrong");
   }
-  const auto r =
-      c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", teacher.password}}.dump(), kJson);
+  const auto r = c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", teacher.password}}.dump(),
+                           json_headers());
   EXPECT_EQ(r.status, 429);
   EXPECT_FALSE(r.header("Retry-After").empty());
 }
 
 TEST_F(ApiTest, ChangingOnesPasswordEndsEverySession) {
   auto c = hub.client();
-  const auto login =
-      c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", teacher.password}}.dump(), kJson);
+  const auto login = c.request("POST", "/api/v1/auth/login",
+                               Json{{"login", "khan"}, {"password", teacher.password}}.dump(), json_headers());
   const auto cookie = cookie_of(login);
   const auto bad = c.request("POST", "/api/v1/me/password",
                              Json{{"current_password", teacher.password}, {"new_password", "short"}}.dump(),
@@ -103,34 +105,37 @@ TEST_F(ApiTest, ChangingOnesPasswordEndsEverySession) {
                             {{"Cookie", cookie}, {"Content-Type", "application/json"}});
   EXPECT_EQ(ok.status, 204);
   EXPECT_EQ(c.request("GET", "/api/v1/me", "", {{"Cookie", cookie}}).status, 401);
-  EXPECT_EQ(
-      c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", "a much longer one"}}.dump(), kJson)
-          .status,
-      200);
+  EXPECT_EQ(c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", "a much longer one"}}.dump(),
+                      json_headers())
+                .status,
+            200);
 }
 
 TEST_F(ApiTest, AdminsCreateUsersWithAGeneratedPasswordShownOnce) {
-  const auto r =
-      as_admin.request("POST", "/api/v1/users",
-                       Json{{"login", "new.coach"}, {"display_name", "New Coach"}, {"role", "coach"}}.dump(), kJson);
+  const auto r = as_admin.request("POST", "/api/v1/users",
+                                  Json{{"login", "new.coach"}, {"display_name", "New Coach"}, {"role", "coach"}}.dump(),
+                                  json_headers());
   ASSERT_EQ(r.status, 201) << r.body;
   const std::string pw = r.json()["password"];
   EXPECT_EQ(pw.size(), 23u);
-  EXPECT_EQ(hub.client()
-                .request("POST", "/api/v1/auth/login", Json{{"login", "new.coach"}, {"password", pw}}.dump(), kJson)
-                .status,
-            200);
+  EXPECT_EQ(
+      hub.client()
+          .request("POST", "/api/v1/auth/login", Json{{"login", "new.coach"}, {"password", pw}}.dump(), json_headers())
+          .status,
+      200);
   EXPECT_EQ(as_admin
                 .request("POST", "/api/v1/users",
-                         Json{{"login", "new.coach"}, {"display_name", "X"}, {"role", "coach"}}.dump(), kJson)
+                         Json{{"login", "new.coach"}, {"display_name", "X"}, {"role", "coach"}}.dump(), json_headers())
                 .status,
             409);
-  const auto bad = as_admin.request(
-      "POST", "/api/v1/users", Json{{"login", "Bad Login"}, {"display_name", "X"}, {"role", "boss"}}.dump(), kJson);
+  const auto bad =
+      as_admin.request("POST", "/api/v1/users",
+                       Json{{"login", "Bad Login"}, {"display_name", "X"}, {"role", "boss"}}.dump(), json_headers());
   EXPECT_EQ(bad.status, 400);
   EXPECT_EQ(bad.json()["field"], "login");
   // An admin cannot lock themselves out.
-  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/users/" + admin.user.id, R"({"disabled": true})", kJson).status, 409);
+  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/users/" + admin.user.id, R"({"disabled": true})", json_headers()).status,
+            409);
 }
 
 TEST_F(ApiTest, MalformedBodiesGetProblemJsonNamingTheField) {
@@ -148,7 +153,7 @@ TEST_F(ApiTest, MalformedBodiesGetProblemJsonNamingTheField) {
                "coach_ids": [1]})",
             "coach_ids[0]"},
        }) {
-    const auto r = as_teacher.request("POST", "/api/v1/observations", c.body, kJson);
+    const auto r = as_teacher.request("POST", "/api/v1/observations", c.body, json_headers());
     EXPECT_EQ(r.status, 400) << c.body;
     EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
     const auto j = r.json();
@@ -160,40 +165,45 @@ TEST_F(ApiTest, MalformedBodiesGetProblemJsonNamingTheField) {
   }
   auto body = observation("2026-11-23T09:00:00Z", "2026-11-23T10:00:00Z");
   body["room_id"] = "no-such-room";
-  const auto unknown_room = as_teacher.request("POST", "/api/v1/observations", body.dump(), kJson);
+  const auto unknown_room = as_teacher.request("POST", "/api/v1/observations", body.dump(), json_headers());
   EXPECT_EQ(unknown_room.status, 400);
   EXPECT_EQ(unknown_room.json()["detail"], "room_id: no room no-such-room");
 }
 
 TEST_F(ApiTest, OverlappingObservationsInARoomAreRefusedBackToBackIsFine) {
-  const auto first = as_teacher.request("POST", "/api/v1/observations",
-                                        observation("2026-11-23T09:00:00Z", "2026-11-23T09:50:00Z").dump(), kJson);
+  const auto first =
+      as_teacher.request("POST", "/api/v1/observations",
+                         observation("2026-11-23T09:00:00Z", "2026-11-23T09:50:00Z").dump(), json_headers());
   ASSERT_EQ(first.status, 201) << first.body;
   const std::string first_id = first.json()["id"];
   EXPECT_EQ(first.json()["teacher_id"], teacher.user.id);
 
-  const auto clash = hub.client(other.token)
-                         .request("POST", "/api/v1/observations",
-                                  observation("2026-11-23T09:30:00Z", "2026-11-23T10:20:00Z", "Year 9").dump(), kJson);
+  const auto clash =
+      hub.client(other.token)
+          .request("POST", "/api/v1/observations",
+                   observation("2026-11-23T09:30:00Z", "2026-11-23T10:20:00Z", "Year 9").dump(), json_headers());
   EXPECT_EQ(clash.status, 409);
   EXPECT_EQ(clash.json()["field"], "start");
   EXPECT_NE(clash.json()["detail"].get<std::string>().find(first_id), std::string::npos)
       << "names the clashing observation: " << clash.body;
 
-  const auto next = hub.client(other.token)
-                        .request("POST", "/api/v1/observations",
-                                 observation("2026-11-23T09:50:00Z", "2026-11-23T10:40:00Z", "Year 9").dump(), kJson);
+  const auto next =
+      hub.client(other.token)
+          .request("POST", "/api/v1/observations",
+                   observation("2026-11-23T09:50:00Z", "2026-11-23T10:40:00Z", "Year 9").dump(), json_headers());
   EXPECT_EQ(next.status, 201) << "back-to-back: " << next.body;
 
   // Moving the first onto the second is refused too; cancelling frees the slot.
-  const auto move =
-      as_teacher.request("PATCH", "/api/v1/observations/" + first_id, R"({"end": "2026-11-23T10:00:00Z"})", kJson);
+  const auto move = as_teacher.request("PATCH", "/api/v1/observations/" + first_id,
+                                       R"({"end": "2026-11-23T10:00:00Z"})", json_headers());
   EXPECT_EQ(move.status, 409);
   const std::string next_id = next.json()["id"];
   EXPECT_EQ(hub.client(other.token).request("DELETE", "/api/v1/observations/" + next_id).json()["state"], "cancelled");
-  EXPECT_EQ(as_teacher.request("PATCH", "/api/v1/observations/" + first_id, R"({"end": "2026-11-23T10:00:00Z"})", kJson)
-                .status,
-            200);
+  EXPECT_EQ(
+      as_teacher
+          .request("PATCH", "/api/v1/observations/" + first_id, R"({"end": "2026-11-23T10:00:00Z"})", json_headers())
+          .status,
+      200);
   // Invited coaches see it; other teachers do not.
   EXPECT_EQ(as_coach.request("GET", "/api/v1/observations").json()["observations"].size(), 1u);
   EXPECT_EQ(hub.client(other.token).request("GET", "/api/v1/observations/" + first_id).status, 404);
@@ -202,7 +212,8 @@ TEST_F(ApiTest, OverlappingObservationsInARoomAreRefusedBackToBackIsFine) {
 TEST_F(ApiTest, CalendarFeedsServeICalToAnyoneWithTheSecretUrl) {
   ASSERT_EQ(as_teacher
                 .request("POST", "/api/v1/observations",
-                         observation("2030-01-07T09:00:00Z", "2030-01-07T09:50:00Z", "Year 8; fractions").dump(), kJson)
+                         observation("2030-01-07T09:00:00Z", "2030-01-07T09:50:00Z", "Year 8; fractions").dump(),
+                         json_headers())
                 .status,
             201);
   // Far-future lessons are outside the feed window; schedule one soon as well.
@@ -211,7 +222,7 @@ TEST_F(ApiTest, CalendarFeedsServeICalToAnyoneWithTheSecretUrl) {
       as_teacher
           .request("POST", "/api/v1/observations",
                    observation(util::to_rfc3339(soon), util::to_rfc3339(soon + 50min), "Year 8, fractions").dump(),
-                   kJson)
+                   json_headers())
           .status,
       201);
   const auto feed = as_admin.request("POST", "/api/v1/rooms/" + room.id + "/calendar");
@@ -241,7 +252,8 @@ TEST_F(ApiTest, SharingIsTheOwnersAndCannotBePassedOnAndViewsAreAudited) {
   const auto m = testkit::make_segments(hub.dir() / "src", "lesson-1", 2);
   auto info = testkit::session_info("room-12", "lesson-1");
   auto as_unit = hub.client(unit.token);
-  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/lesson-1", protocol::encode(info), kJson).status, 201);
+  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/lesson-1", protocol::encode(info), json_headers()).status,
+            201);
   const auto rec = hub.store().recording_by_session("room-12", "lesson-1");
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->owner_id, teacher.user.id);
@@ -266,7 +278,7 @@ TEST_F(ApiTest, SharingIsTheOwnersAndCannotBePassedOnAndViewsAreAudited) {
       << "a share cannot be re-shared";
   EXPECT_EQ(as_coach
                 .request("POST", "/api/v1/recordings/" + rec->id + "/comments",
-                         R"({"offset_ms": 61000, "tag": "question", "text": "Why group work here?"})", kJson)
+                         R"({"offset_ms": 61000, "tag": "question", "text": "Why group work here?"})", json_headers())
                 .status,
             201);
   const auto comments = as_teacher.request("GET", "/api/v1/recordings/" + rec->id + "/comments").json()["comments"];
@@ -275,7 +287,7 @@ TEST_F(ApiTest, SharingIsTheOwnersAndCannotBePassedOnAndViewsAreAudited) {
   EXPECT_EQ(comments[0]["author_name"], "Name of coach");
   EXPECT_EQ(as_coach
                 .request("POST", "/api/v1/recordings/" + rec->id + "/comments",
-                         R"({"offset_ms": 1, "tag": "praise", "text": "x"})", kJson)
+                         R"({"offset_ms": 1, "tag": "praise", "text": "x"})", json_headers())
                 .json()["field"],
             "tag");
   EXPECT_EQ(as_teacher.request("DELETE", "/api/v1/recordings/" + rec->id + "/shares/" + coach.user.id).status, 204);
@@ -292,17 +304,17 @@ TEST_F(ApiTest, AdminsAssignOwnersToOrphanRecordingsButStillCannotWatch) {
   const auto unit = hub.add_unit("room-12", room.id);
   auto as_unit = hub.client(unit.token);
   auto info = testkit::session_info("room-12", "orphan");
-  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/orphan", protocol::encode(info), kJson).status, 201);
+  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/orphan", protocol::encode(info), json_headers()).status, 201);
   const auto rec = hub.store().recording_by_session("room-12", "orphan");
   ASSERT_FALSE(rec->owner_id);
   const std::string path = "/api/v1/recordings/" + rec->id;
-  EXPECT_EQ(as_admin.request("PATCH", path, Json{{"owner_id", coach.user.id}}.dump(), kJson).json()["field"],
+  EXPECT_EQ(as_admin.request("PATCH", path, Json{{"owner_id", coach.user.id}}.dump(), json_headers()).json()["field"],
             "owner_id")
       << "recordings belong to teachers";
-  const auto assigned = as_admin.request("PATCH", path, Json{{"owner_id", teacher.user.id}}.dump(), kJson);
+  const auto assigned = as_admin.request("PATCH", path, Json{{"owner_id", teacher.user.id}}.dump(), json_headers());
   EXPECT_EQ(assigned.status, 200);
   EXPECT_EQ(assigned.json()["owner_id"], teacher.user.id);
-  EXPECT_EQ(as_admin.request("PATCH", path, Json{{"owner_id", other.user.id}}.dump(), kJson).status, 403)
+  EXPECT_EQ(as_admin.request("PATCH", path, Json{{"owner_id", other.user.id}}.dump(), json_headers()).status, 403)
       << "an owned recording keeps its owner";
   EXPECT_EQ(as_admin.request("GET", path + "/media").status, 403);
   EXPECT_EQ(as_teacher.request("GET", path).json()["you_may"],
@@ -310,11 +322,12 @@ TEST_F(ApiTest, AdminsAssignOwnersToOrphanRecordingsButStillCannotWatch) {
   // The unit announces the end; with no segments at all the recording fails plainly.
   info.ended_at = util::now_utc();
   info.segment_count = 0;
-  EXPECT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/orphan", protocol::encode(info), kJson).json()["state"],
-            "failed");
+  EXPECT_EQ(
+      as_unit.request("PUT", "/api/v1/unit/sessions/orphan", protocol::encode(info), json_headers()).json()["state"],
+      "failed");
   // A unit may not speak for another.
   auto other_info = testkit::session_info("someone-else", "x1");
-  const auto r = as_unit.request("PUT", "/api/v1/unit/sessions/x1", protocol::encode(other_info), kJson);
+  const auto r = as_unit.request("PUT", "/api/v1/unit/sessions/x1", protocol::encode(other_info), json_headers());
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["field"], "unit_id");
   EXPECT_EQ(as_teacher.request("DELETE", path).status, 204);
@@ -324,17 +337,22 @@ TEST_F(ApiTest, AdminsAssignOwnersToOrphanRecordingsButStillCannotWatch) {
 
 TEST_F(ApiTest, RetentionIsASchoolSettingAdminsChange) {
   EXPECT_EQ(as_admin.request("GET", "/api/v1/settings").json()["retention_days"], 365);
-  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/settings", R"({"retention_days": -1})", kJson).json()["field"],
+  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/settings", R"({"retention_days": -1})", json_headers()).json()["field"],
             "retention_days");
-  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/settings", R"({"retention_days": 30})", kJson).json()["retention_days"],
+  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/settings", R"({"retention_days": 30})", json_headers())
+                .json()["retention_days"],
             30);
   const auto unit = hub.add_unit("room-12", room.id);
   auto as_unit = hub.client(unit.token);
   auto old_info = testkit::session_info("room-12", "last-term");
   old_info.started_at = util::now_utc() - std::chrono::hours(24 * 31);
-  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/last-term", protocol::encode(old_info), kJson).status, 201);
+  ASSERT_EQ(
+      as_unit.request("PUT", "/api/v1/unit/sessions/last-term", protocol::encode(old_info), json_headers()).status,
+      201);
   auto new_info = testkit::session_info("room-12", "this-week");
-  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/this-week", protocol::encode(new_info), kJson).status, 201);
+  ASSERT_EQ(
+      as_unit.request("PUT", "/api/v1/unit/sessions/this-week", protocol::encode(new_info), json_headers()).status,
+      201);
   EXPECT_EQ(hub.service().run_retention_now(), 1u);
   EXPECT_FALSE(hub.store().recording_by_session("room-12", "last-term"));
   EXPECT_TRUE(hub.store().recording_by_session("room-12", "this-week"));
@@ -349,7 +367,7 @@ TEST_F(ApiTest, TheUnitsScheduleIsAProtocolMessage) {
   const auto soon = util::now_utc() + 2h;
   ASSERT_EQ(as_teacher
                 .request("POST", "/api/v1/observations",
-                         observation(util::to_rfc3339(soon), util::to_rfc3339(soon + 50min)).dump(), kJson)
+                         observation(util::to_rfc3339(soon), util::to_rfc3339(soon + 50min)).dump(), json_headers())
                 .status,
             201);
   const auto r = hub.client(unit.token).request("GET", "/api/v1/unit/schedule");

@@ -228,7 +228,8 @@ void Service::stop() {
   for (auto& t : s.threads) t.join();
   s.threads.clear();
   s.workers.join();
-  // A join under way finishes (its output is written atomically); queued ones run at the next start.
+  // A join under way stops (its recording is joined again at the next start); queued ones are dropped.
+  s.library->stop();
   s.joiner.stop();
   s.joiner.join();
   s.log->info("stopped");

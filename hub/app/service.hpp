@@ -42,7 +42,7 @@ class Service {
   // Binds and starts serving; returns the port (useful with http.port = 0).
   std::uint16_t start();
   // Graceful: stops accepting, lets requests in flight finish (up to 10 s), then stops the workers
-  // (a join in progress finishes; queued ones resume at the next start).
+  // (a join in progress is interrupted and, like queued ones, runs again at the next start).
   void stop();
   // start(), tell systemd READY, serve until SIGTERM or SIGINT, stop(). Returns the exit code.
   int run_until_signal();

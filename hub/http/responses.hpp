@@ -13,7 +13,7 @@ namespace classcam::hub::http {
 // problem response (caught once, like protocol::DecodeError, which becomes a 400).
 class HttpError : public std::runtime_error {
  public:
-  HttpError(int status, std::string detail, std::string field = "")
+  HttpError(int status, const std::string& detail, std::string field = "")
       : std::runtime_error(detail), status_(status), field_(std::move(field)) {}
   int status() const { return status_; }
   const std::string& field() const { return field_; }

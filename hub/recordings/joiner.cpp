@@ -68,7 +68,8 @@ Status fsync_file(const fs::path& p) {
 
 }  // namespace
 
-Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output, std::chrono::seconds timeout) {
+Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output, std::chrono::seconds timeout,
+                     const std::atomic<bool>* cancel) {
   ensure_gstreamer();
   if (inputs.empty()) return Error{"nothing to join"};
   for (const auto& in : inputs) {
@@ -101,11 +102,17 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
     error = "the join pipeline would not start";
   } else {
     GstBus* bus = gst_element_get_bus(st.pipeline);
-    const auto ns = static_cast<GstClockTime>(std::chrono::duration_cast<std::chrono::nanoseconds>(timeout).count());
-    GstMessage* msg =
-        gst_bus_timed_pop_filtered(bus, ns, static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    GstMessage* msg = nullptr;
+    // Short waits, so a shutdown does not wait for a long join to finish.
+    while (msg == nullptr && std::chrono::steady_clock::now() < deadline && (cancel == nullptr || !cancel->load())) {
+      msg = gst_bus_timed_pop_filtered(bus, 200 * GST_MSECOND,
+                                       static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
+    }
     if (msg == nullptr) {
-      error = "the join did not finish within " + std::to_string(timeout.count()) + " s";
+      error = cancel != nullptr && cancel->load()
+                  ? "cancelled"
+                  : "the join did not finish within " + std::to_string(timeout.count()) + " s";
     } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
       GError* err = nullptr;
       gchar* debug = nullptr;

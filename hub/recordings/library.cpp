@@ -190,8 +190,11 @@ void Library::run_join(const std::string& id) {
   for (const auto& s : segments) inputs.push_back(layout_.root / s.file);
   const auto out = layout_.joined(id);
   const auto started = std::chrono::steady_clock::now();
-  const auto status = join_segments(inputs, out);
-  if (!status) {
+  const auto status = join_segments(inputs, out, std::chrono::minutes(30), &stopping_);
+  if (!status && stopping_) {
+    log_->info("recording {}: join interrupted by shutdown; it runs again at the next start", id);
+    store_.set_recording_state(id, RecordingState::complete, std::nullopt, std::nullopt, std::nullopt);
+  } else if (!status) {
     log_->error("recording {}: join of {} segments failed: {}; the segments are kept", id, inputs.size(),
                 status.error().message);
     store_.set_recording_state(id, RecordingState::failed, std::nullopt, std::nullopt, status.error().message);
@@ -260,7 +263,7 @@ void Library::finish_preview(const std::string& id, std::uint32_t n) {
     }
     if (inputs.size() != n) {
       result = Error{"the first " + std::to_string(n) + " segments are not all here"};
-    } else if (auto st = join_segments(inputs, layout_.preview(id, n)); !st) {
+    } else if (auto st = join_segments(inputs, layout_.preview(id, n), std::chrono::minutes(30), &stopping_); !st) {
       log_->error("recording {}: preview of {} segments failed: {}", id, n, st.error().message);
       result = st.error();
     } else {

@@ -10,6 +10,7 @@
 //
 // Threading: announce/accept/remove may be called from any thread (a mutex orders accepts and
 // previews). Joins and previews run on the join executor (one worker thread), never the io_context.
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -59,6 +60,9 @@ class Library {
   void schedule_join(const std::string& recording_id);
   // At start-up: re-queues joins a restart interrupted (or that failed), removes orphaned directories.
   void resume();
+  // At shutdown: a join under way stops promptly; its recording goes back to `complete` and is
+  // joined again at the next start.
+  void stop() { stopping_ = true; }
 
   // How many segments from index 0 are in without a gap (what a preview can show).
   std::uint32_t contiguous_segments(const std::string& recording_id);
@@ -84,6 +88,7 @@ class Library {
   audit::Auditor& auditor_;
   MediaLayout layout_;
   Executor join_worker_;
+  std::atomic<bool> stopping_{false};
   log::Logger log_ = log::get("recordings");
 
   std::mutex mutex_;  // guards the members below; never held while calling the store

@@ -53,7 +53,7 @@ class LibraryTest : public ::testing::Test {
   audit::Auditor auditor{*store};
   // Joins run inline, so each test sees their result at once.
   recordings::Library library{*store, auditor, recordings::MediaLayout{dir / "media"},
-                              [](std::function<void()> job) { job(); }};
+                              [](const std::function<void()>& job) { job(); }};
   store::User teacher = std::get<store::User>(store->create_user("khan", "Ms Khan", store::Role::teacher, "h"));
   store::Room room = std::get<store::Room>(store->create_room("Room 12", teacher.id));
   access::Principal unit = [this] {
@@ -65,7 +65,7 @@ class LibraryTest : public ::testing::Test {
     return p;
   }();
 
-  store::Recording announce(protocol::SessionInfo info) {
+  store::Recording announce(const protocol::SessionInfo& info) {
     auto out = library.announce(unit, info);
     if (const auto* r = store::refusal(out)) throw std::runtime_error(r->message);
     return std::get<store::Recording>(out);
@@ -215,4 +215,14 @@ TEST_F(LibraryTest, AFailedJoinKeepsTheSegments) {
   EXPECT_EQ(after->state, store::RecordingState::failed);
   EXPECT_TRUE(after->failure.has_value());
   EXPECT_TRUE(fs::exists(dir / "media" / store->segment(rec.id, 0)->file)) << "recorded data is never deleted on error";
+}
+
+TEST_F(LibraryTest, AJoinStopsWhenCancelledAndLeavesNothing) {
+  const auto m = testkit::make_segments(dir / "src", "s8", 2);
+  std::atomic<bool> cancel{true};
+  const auto st = recordings::join_segments(m.files, dir / "out.mp4", std::chrono::seconds(60), &cancel);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().message, "cancelled");
+  EXPECT_FALSE(fs::exists(dir / "out.mp4"));
+  EXPECT_FALSE(fs::exists(dir / ".out.mp4.joining"));
 }

@@ -9,7 +9,6 @@ namespace classcam::hub::recordings {
 namespace {
 
 using access::Access;
-using access::Caller;
 using http::HttpError;
 using http::Request;
 using http::Response;

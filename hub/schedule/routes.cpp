@@ -94,7 +94,7 @@ Response new_feed(store::Store& store, audit::Auditor& auditor, const ScheduleOp
 
 }  // namespace
 
-void add_routes(http::Router& router, store::Store& store, audit::Auditor& auditor, ScheduleOptions options) {
+void add_routes(http::Router& router, store::Store& store, audit::Auditor& auditor, const ScheduleOptions& options) {
   router.add(
       "GET", "/api/v1/observations", Access::any_user(),
       [&store](Request& req) {

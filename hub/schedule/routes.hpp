@@ -16,6 +16,6 @@ struct ScheduleOptions {
   std::string timezone = "UTC";
 };
 
-void add_routes(http::Router& router, store::Store& store, audit::Auditor& auditor, ScheduleOptions options);
+void add_routes(http::Router& router, store::Store& store, audit::Auditor& auditor, const ScheduleOptions& options);
 
 }  // namespace classcam::hub::schedule

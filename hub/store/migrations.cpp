@@ -9,8 +9,9 @@ namespace {
 // Times are integer milliseconds since the Unix epoch (UTC); booleans 0/1; ids TEXT (UUIDs, or the
 // protocol's [a-z0-9-] ids for units and sessions). The audit log has no foreign keys on purpose: it
 // must outlive what it talks about.
-const std::vector<Migration> kSqlite = {
-    {1, "initial schema", R"sql(
+const std::vector<Migration>& sqlite_migrations() {
+  static const std::vector<Migration> migrations = {
+      {1, "initial schema", R"sql(
 CREATE TABLE users (
   id TEXT PRIMARY KEY,
   login TEXT NOT NULL UNIQUE,
@@ -183,15 +184,16 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql"},
-};
-
-const std::vector<Migration> kNone;
+  };
+  return migrations;
+}
 
 }  // namespace
 
 const std::vector<Migration>& migrations_for(std::string_view backend) {
-  if (backend == "sqlite") return kSqlite;
-  return kNone;
+  static const std::vector<Migration> none;
+  if (backend == "sqlite") return sqlite_migrations();
+  return none;
 }
 
 int schema_version(Database& db) {

@@ -261,7 +261,7 @@ HttpResponse HttpsClient::request(const std::string& method, const std::string& 
       }
       return read_response(method == "HEAD");
     } catch (const std::runtime_error&) {
-      if (attempt == 1 || pending_.size() > 0) throw;
+      if (attempt == 1 || !pending_.empty()) throw;
       close();
     }
   }

@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const std::string kBinary = std::string(CLASSCAM_BINARY_DIR) + "/hub/app/classcam-hub";
+std::string hub_binary() { return std::string(CLASSCAM_BINARY_DIR) + "/hub/app/classcam-hub"; }
 
 class HubProcess {
  public:
@@ -40,7 +40,7 @@ class HubProcess {
 
   void start() {
     ++starts_;
-    proc_ = std::make_unique<test::Process>(std::vector<std::string>{kBinary, "--config", config().string()},
+    proc_ = std::make_unique<test::Process>(std::vector<std::string>{hub_binary(), "--config", config().string()},
                                             dir_ / ("hub-" + std::to_string(starts_) + ".log"));
     ASSERT_TRUE(test::wait_until([&] { return proc_->output().find("serving https") != std::string::npos; }, 30s))
         << proc_->output();
@@ -54,7 +54,7 @@ class HubProcess {
 
   // An admin command against the same configuration (the service may be running).
   test::RunResult admin(std::vector<std::string> args) const {
-    args.insert(args.begin(), {kBinary, "--config", config().string()});
+    args.insert(args.begin(), {hub_binary(), "--config", config().string()});
     return test::run(args);
   }
 
