@@ -44,6 +44,7 @@ HubConfig read(TomlReader& root) {
     h.idle_timeout_s = static_cast<std::uint32_t>(s.integer("idle_timeout_s", h.idle_timeout_s, 1, 3600));
     h.max_connections = static_cast<std::uint32_t>(s.integer("max_connections", h.max_connections, 1, 100000));
     h.max_pipelined = static_cast<std::uint32_t>(s.integer("max_pipelined", h.max_pipelined, 1, 64));
+    h.threads = static_cast<std::uint32_t>(s.integer("threads", h.threads, 0, 64));
     s.finish();
   }
   {

@@ -30,6 +30,7 @@ struct HubConfig {
     std::uint32_t idle_timeout_s = 60;
     std::uint32_t max_connections = 512;
     std::uint32_t max_pipelined = 8;
+    std::uint32_t threads = 0;  // threads serving HTTPS; 0 = one per CPU core, at most 8
     bool operator==(const Http&) const = default;
   } http;
 

@@ -1,0 +1,52 @@
+#include "hub/access/policy.hpp"
+
+#include <algorithm>
+
+namespace classcam::hub::access {
+
+RecordingRights recording_rights(const Principal& p, const RecordingFacts& r) {
+  RecordingRights out;
+  if (!p.is_user()) return out;
+  const bool owner = r.owner_id && *r.owner_id == p.id;
+  const bool watcher = owner || r.shared_with_caller;
+  const bool staff = p.is(Caller::admin) || p.is(Caller::technician);
+  out.see = watcher || staff;
+  out.watch = watcher;
+  out.annotate = watcher;
+  out.share = owner;
+  out.retitle = owner;
+  out.remove = owner || p.is(Caller::admin);
+  out.assign_owner = p.is(Caller::admin) && !r.owner_id;
+  return out;
+}
+
+bool may_delete_annotation(const Principal& p, const std::optional<std::string>& author_id, const RecordingFacts& r) {
+  const auto rights = recording_rights(p, r);
+  if (!rights.watch) return false;
+  const bool author = author_id && *author_id == p.id;
+  return author || rights.share;  // the owner tidies their own recording
+}
+
+bool may_share_with(const Principal& p, const RecordingFacts& r, const std::string& target_id) {
+  return recording_rights(p, r).share && target_id != p.id;
+}
+
+ObservationRights observation_rights(const Principal& p, const ObservationFacts& o) {
+  ObservationRights out;
+  if (!p.is_user()) return out;
+  const bool teacher = p.id == o.teacher_id;
+  const bool invited = std::find(o.coach_ids.begin(), o.coach_ids.end(), p.id) != o.coach_ids.end();
+  const bool admin = p.is(Caller::admin);
+  out.see = teacher || invited || admin || p.is(Caller::technician);
+  out.change = teacher || admin;
+  return out;
+}
+
+bool may_schedule_for(const Principal& p, const std::string& teacher_id) {
+  if (p.is(Caller::admin)) return true;
+  return p.is(Caller::teacher) && p.id == teacher_id;
+}
+
+bool sees_everything_in_lists(const Principal& p) { return p.is(Caller::admin) || p.is(Caller::technician); }
+
+}  // namespace classcam::hub::access

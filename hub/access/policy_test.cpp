@@ -1,0 +1,99 @@
+#include "hub/access/policy.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace classcam::hub::access;
+
+namespace {
+Principal person(Caller c, const std::string& id) {
+  Principal p;
+  p.caller = c;
+  p.id = id;
+  return p;
+}
+Principal unit_caller() {
+  Principal p;
+  p.caller = Caller::unit;
+  p.id = "room-12";
+  return p;
+}
+Principal owner() { return person(Caller::teacher, "t1"); }
+Principal other_teacher() { return person(Caller::teacher, "t2"); }
+Principal coach() { return person(Caller::coach, "c1"); }
+Principal admin() { return person(Caller::admin, "a1"); }
+Principal tech() { return person(Caller::technician, "x1"); }
+}  // namespace
+
+TEST(Access, DescribesAndAdmits) {
+  const auto a = Access::only({Caller::admin, Caller::technician});
+  EXPECT_TRUE(a.allows(Caller::admin));
+  EXPECT_FALSE(a.allows(Caller::teacher));
+  EXPECT_FALSE(a.is_public());
+  EXPECT_EQ(a.describe(), "admin, technician");
+  EXPECT_TRUE(Access::anyone().is_public());
+  EXPECT_FALSE(Access::any_user().allows(Caller::unit));
+  EXPECT_FALSE(Access::unit().allows(Caller::admin));
+}
+
+TEST(Policy, OnlyOwnerAndShareesWatch) {
+  const RecordingFacts owned{"t1", false};
+  EXPECT_TRUE(recording_rights(owner(), owned).watch);
+  EXPECT_FALSE(recording_rights(other_teacher(), owned).watch);
+  EXPECT_FALSE(recording_rights(other_teacher(), owned).see);
+  EXPECT_FALSE(recording_rights(coach(), owned).watch);
+  EXPECT_TRUE(recording_rights(coach(), {"t1", true}).watch);
+  EXPECT_TRUE(recording_rights(coach(), {"t1", true}).annotate);
+  EXPECT_FALSE(recording_rights(unit_caller(), owned).see);
+}
+
+TEST(Policy, AdminsAndTechniciansSeeButDoNotWatchUnlessShared) {
+  const RecordingFacts owned{"t1", false};
+  for (const auto& staff : {admin(), tech()}) {
+    EXPECT_TRUE(recording_rights(staff, owned).see);
+    EXPECT_FALSE(recording_rights(staff, owned).watch);
+    EXPECT_FALSE(recording_rights(staff, owned).annotate);
+    EXPECT_TRUE(recording_rights(staff, {"t1", true}).watch);
+  }
+}
+
+TEST(Policy, ASharedRecordingCannotBeReshared) {
+  const RecordingFacts shared{"t1", true};
+  EXPECT_FALSE(recording_rights(coach(), shared).share);
+  EXPECT_FALSE(may_share_with(coach(), shared, "c2"));
+  EXPECT_TRUE(may_share_with(owner(), shared, "c2"));
+  EXPECT_FALSE(may_share_with(owner(), shared, "t1")) << "not with oneself";
+}
+
+TEST(Policy, DeletionAndOwnerAssignment) {
+  EXPECT_TRUE(recording_rights(owner(), {"t1", false}).remove);
+  EXPECT_TRUE(recording_rights(admin(), {"t1", false}).remove);
+  EXPECT_FALSE(recording_rights(coach(), {"t1", true}).remove);
+  EXPECT_FALSE(recording_rights(tech(), {"t1", false}).remove);
+  EXPECT_TRUE(recording_rights(admin(), {std::nullopt, false}).assign_owner);
+  EXPECT_FALSE(recording_rights(admin(), {"t1", false}).assign_owner) << "an owned recording keeps its owner";
+  EXPECT_FALSE(recording_rights(admin(), {std::nullopt, false}).watch) << "assigning does not let the admin watch";
+  EXPECT_FALSE(recording_rights(owner(), {std::nullopt, false}).watch);
+}
+
+TEST(Policy, AnnotationsAreDeletedByTheirAuthorOrTheOwner) {
+  const RecordingFacts shared{"t1", true};
+  EXPECT_TRUE(may_delete_annotation(coach(), std::string("c1"), shared));
+  EXPECT_FALSE(may_delete_annotation(coach(), std::string("t1"), shared));
+  EXPECT_TRUE(may_delete_annotation(owner(), std::string("c1"), {"t1", false}));
+  EXPECT_FALSE(may_delete_annotation(admin(), std::string("a1"), {"t1", false})) << "no longer a watcher";
+}
+
+TEST(Policy, Observations) {
+  const ObservationFacts o{"t1", {"c1"}};
+  EXPECT_TRUE(observation_rights(owner(), o).change);
+  EXPECT_TRUE(observation_rights(coach(), o).see);
+  EXPECT_FALSE(observation_rights(coach(), o).change);
+  EXPECT_FALSE(observation_rights(other_teacher(), o).see);
+  EXPECT_TRUE(observation_rights(tech(), o).see);
+  EXPECT_FALSE(observation_rights(tech(), o).change);
+  EXPECT_TRUE(observation_rights(admin(), o).change);
+  EXPECT_TRUE(may_schedule_for(owner(), "t1"));
+  EXPECT_FALSE(may_schedule_for(owner(), "t2"));
+  EXPECT_FALSE(may_schedule_for(coach(), "c1"));
+  EXPECT_TRUE(may_schedule_for(admin(), "t2"));
+}

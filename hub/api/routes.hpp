@@ -1,0 +1,30 @@
+#pragma once
+// Routes for accounts (sign-in, users, API tokens), places (rooms, units) and administration
+// (settings, the audit log, health).
+#include <string>
+
+#include "hub/api/common.hpp"
+#include "hub/audit/auditor.hpp"
+#include "hub/auth/authenticator.hpp"
+#include "hub/http/router.hpp"
+#include "hub/store/store.hpp"
+
+namespace classcam::hub::api {
+
+inline constexpr const char* kRetentionSetting = "retention_days";
+
+struct ApiContext {
+  store::Store& store;
+  auth::Authenticator& authenticator;
+  audit::Auditor& auditor;
+  Executor workers;  // for Argon2id
+  std::string hub_name;
+};
+
+void add_account_routes(http::Router& router, ApiContext& ctx);
+void add_place_routes(http::Router& router, ApiContext& ctx);
+void add_admin_routes(http::Router& router, ApiContext& ctx);
+
+protocol::Json user_json(const store::User& u);
+
+}  // namespace classcam::hub::api

@@ -1,0 +1,380 @@
+// Behaviour of the JSON API as people use it, over real TLS against an in-process hub.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "hub/auth/cookies.hpp"
+#include "hub/recordings/library.hpp"
+#include "hub/testing/media.hpp"
+#include "hub/testing/test_hub.hpp"
+
+using namespace classcam;
+using namespace classcam::hub;
+using namespace std::chrono_literals;
+using testkit::HttpsClient;
+using testkit::TestHub;
+using Json = protocol::Json;
+
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+Headers json_headers() { return {{"Content-Type", "application/json"}}; }
+
+std::string cookie_of(const testkit::HttpResponse& r) {
+  const auto set = r.header("Set-Cookie");
+  return set.substr(0, set.find(';'));
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  TestHub hub{[] {
+    auto c = testkit::test_config("unused");
+    c.auth.login_attempts_per_minute = 3;
+    return c;
+  }()};
+  TestHub::Person admin = hub.add_person("head", store::Role::admin);
+  TestHub::Person teacher = hub.add_person("khan", store::Role::teacher);
+  TestHub::Person other = hub.add_person("ali", store::Role::teacher);
+  TestHub::Person coach = hub.add_person("coach", store::Role::coach);
+  store::Room room = hub.add_room("Room 12");
+  HttpsClient as_admin = hub.client(admin.token);
+  HttpsClient as_teacher = hub.client(teacher.token);
+  HttpsClient as_coach = hub.client(coach.token);
+
+  Json observation(const std::string& start, const std::string& end, const std::string& title = "Year 8 maths") {
+    return {{"room_id", room.id}, {"title", title}, {"start", start}, {"end", end}, {"coach_ids", {coach.user.id}}};
+  }
+};
+
+}  // namespace
+
+TEST_F(ApiTest, FirstStartCreatesAnAdminWhoseGeneratedPasswordWorksOnce) {
+  const auto& pw = hub.service().first_admin_password();
+  ASSERT_FALSE(pw.empty());
+  auto c = hub.client();
+  const auto r =
+      c.request("POST", "/api/v1/auth/login", Json{{"login", "admin"}, {"password", pw}}.dump(), json_headers());
+  EXPECT_EQ(r.status, 200);
+  // The same state directory again: the account exists, nothing new is made or printed.
+  Service again(hub.service().config());
+  EXPECT_TRUE(again.first_admin_password().empty());
+}
+
+TEST_F(ApiTest, SignInSetsASecureCookieThatSignOutEnds) {
+  auto c = hub.client();
+  const auto login = c.request("POST", "/api/v1/auth/login",
+                               Json{{"login", "khan"}, {"password", teacher.password}}.dump(), json_headers());
+  ASSERT_EQ(login.status, 200) << login.body;
+  EXPECT_EQ(login.json()["role"], "teacher");
+  const auto set = login.header("Set-Cookie");
+  for (const char* flag : {"HttpOnly", "Secure", "SameSite=Strict", "Path=/"}) {
+    EXPECT_NE(set.find(flag), std::string::npos) << flag;
+  }
+  const auto cookie = cookie_of(login);
+  EXPECT_EQ(c.request("GET", "/api/v1/me", "", {{"Cookie", cookie}}).json()["login"], "khan");
+  EXPECT_EQ(c.request("POST", "/api/v1/auth/logout", "", {{"Cookie", cookie}}).status, 204);
+  EXPECT_EQ(c.request("GET", "/api/v1/me", "", {{"Cookie", cookie}}).status, 401);
+}
+
+TEST_F(ApiTest, WrongPasswordsAreRefusedThenRateLimited) {
+  auto c = hub.client();
+  for (int i = 0; i < 3; ++i) {
+    const auto r =
+        c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", "nope"}}.dump(), json_headers());
+    EXPECT_EQ(r.status, 401);
+    EXPECT_EQ(r.json()["detail"], "the login or the password is wrong");
+  }
+  const auto r = c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", teacher.password}}.dump(),
+                           json_headers());
+  EXPECT_EQ(r.status, 429);
+  EXPECT_FALSE(r.header("Retry-After").empty());
+}
+
+TEST_F(ApiTest, ChangingOnesPasswordEndsEverySession) {
+  auto c = hub.client();
+  const auto login = c.request("POST", "/api/v1/auth/login",
+                               Json{{"login", "khan"}, {"password", teacher.password}}.dump(), json_headers());
+  const auto cookie = cookie_of(login);
+  const auto bad = c.request("POST", "/api/v1/me/password",
+                             Json{{"current_password", teacher.password}, {"new_password", "short"}}.dump(),
+                             {{"Cookie", cookie}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json()["field"], "new_password");
+  const auto ok = c.request("POST", "/api/v1/me/password",
+                            Json{{"current_password", teacher.password}, {"new_password", "a much longer one"}}.dump(),
+                            {{"Cookie", cookie}, {"Content-Type", "application/json"}});
+  EXPECT_EQ(ok.status, 204);
+  EXPECT_EQ(c.request("GET", "/api/v1/me", "", {{"Cookie", cookie}}).status, 401);
+  EXPECT_EQ(c.request("POST", "/api/v1/auth/login", Json{{"login", "khan"}, {"password", "a much longer one"}}.dump(),
+                      json_headers())
+                .status,
+            200);
+}
+
+TEST_F(ApiTest, AdminsCreateUsersWithAGeneratedPasswordShownOnce) {
+  const auto r = as_admin.request("POST", "/api/v1/users",
+                                  Json{{"login", "new.coach"}, {"display_name", "New Coach"}, {"role", "coach"}}.dump(),
+                                  json_headers());
+  ASSERT_EQ(r.status, 201) << r.body;
+  const std::string pw = r.json()["password"];
+  EXPECT_EQ(pw.size(), 23u);
+  EXPECT_EQ(
+      hub.client()
+          .request("POST", "/api/v1/auth/login", Json{{"login", "new.coach"}, {"password", pw}}.dump(), json_headers())
+          .status,
+      200);
+  EXPECT_EQ(as_admin
+                .request("POST", "/api/v1/users",
+                         Json{{"login", "new.coach"}, {"display_name", "X"}, {"role", "coach"}}.dump(), json_headers())
+                .status,
+            409);
+  const auto bad =
+      as_admin.request("POST", "/api/v1/users",
+                       Json{{"login", "Bad Login"}, {"display_name", "X"}, {"role", "boss"}}.dump(), json_headers());
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.json()["field"], "login");
+  // An admin cannot lock themselves out.
+  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/users/" + admin.user.id, R"({"disabled": true})", json_headers()).status,
+            409);
+}
+
+TEST_F(ApiTest, MalformedBodiesGetProblemJsonNamingTheField) {
+  struct Case {
+    std::string body;
+    std::string field;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"{not json", "body"},
+           {R"({"room_id": 5})", "room_id"},
+           {R"({"room_id": "r", "title": ""})", "title"},
+           {R"({"room_id": "r", "title": "t", "start": "tomorrow"})", "start"},
+           {R"({"room_id": "r", "title": "t", "start": "2026-11-23T10:00:00Z", "end": "2026-11-23T09:00:00Z"})", "end"},
+           {R"({"room_id": "r", "title": "t", "start": "2026-11-23T09:00:00Z", "end": "2026-11-23T10:00:00Z",
+               "coach_ids": [1]})",
+            "coach_ids[0]"},
+       }) {
+    const auto r = as_teacher.request("POST", "/api/v1/observations", c.body, json_headers());
+    EXPECT_EQ(r.status, 400) << c.body;
+    EXPECT_EQ(r.header("Content-Type"), "application/problem+json");
+    const auto j = r.json();
+    EXPECT_EQ(j["field"], c.field) << r.body;
+    EXPECT_EQ(j["detail"].get<std::string>().rfind(c.field + ":", 0), 0u)
+        << "the detail starts with the field: " << r.body;
+    EXPECT_EQ(j["status"], 400);
+    EXPECT_EQ(j["title"], "Bad Request");
+  }
+  auto body = observation("2026-11-23T09:00:00Z", "2026-11-23T10:00:00Z");
+  body["room_id"] = "no-such-room";
+  const auto unknown_room = as_teacher.request("POST", "/api/v1/observations", body.dump(), json_headers());
+  EXPECT_EQ(unknown_room.status, 400);
+  EXPECT_EQ(unknown_room.json()["detail"], "room_id: no room no-such-room");
+}
+
+TEST_F(ApiTest, OverlappingObservationsInARoomAreRefusedBackToBackIsFine) {
+  const auto first =
+      as_teacher.request("POST", "/api/v1/observations",
+                         observation("2026-11-23T09:00:00Z", "2026-11-23T09:50:00Z").dump(), json_headers());
+  ASSERT_EQ(first.status, 201) << first.body;
+  const std::string first_id = first.json()["id"];
+  EXPECT_EQ(first.json()["teacher_id"], teacher.user.id);
+
+  const auto clash =
+      hub.client(other.token)
+          .request("POST", "/api/v1/observations",
+                   observation("2026-11-23T09:30:00Z", "2026-11-23T10:20:00Z", "Year 9").dump(), json_headers());
+  EXPECT_EQ(clash.status, 409);
+  EXPECT_EQ(clash.json()["field"], "start");
+  EXPECT_NE(clash.json()["detail"].get<std::string>().find(first_id), std::string::npos)
+      << "names the clashing observation: " << clash.body;
+
+  const auto next =
+      hub.client(other.token)
+          .request("POST", "/api/v1/observations",
+                   observation("2026-11-23T09:50:00Z", "2026-11-23T10:40:00Z", "Year 9").dump(), json_headers());
+  EXPECT_EQ(next.status, 201) << "back-to-back: " << next.body;
+
+  // Moving the first onto the second is refused too; cancelling frees the slot.
+  const auto move = as_teacher.request("PATCH", "/api/v1/observations/" + first_id,
+                                       R"({"end": "2026-11-23T10:00:00Z"})", json_headers());
+  EXPECT_EQ(move.status, 409);
+  const std::string next_id = next.json()["id"];
+  EXPECT_EQ(hub.client(other.token).request("DELETE", "/api/v1/observations/" + next_id).json()["state"], "cancelled");
+  EXPECT_EQ(
+      as_teacher
+          .request("PATCH", "/api/v1/observations/" + first_id, R"({"end": "2026-11-23T10:00:00Z"})", json_headers())
+          .status,
+      200);
+  // Invited coaches see it; other teachers do not.
+  EXPECT_EQ(as_coach.request("GET", "/api/v1/observations").json()["observations"].size(), 1u);
+  EXPECT_EQ(hub.client(other.token).request("GET", "/api/v1/observations/" + first_id).status, 404);
+}
+
+TEST_F(ApiTest, CalendarFeedsServeICalToAnyoneWithTheSecretUrl) {
+  ASSERT_EQ(as_teacher
+                .request("POST", "/api/v1/observations",
+                         observation("2030-01-07T09:00:00Z", "2030-01-07T09:50:00Z", "Year 8; fractions").dump(),
+                         json_headers())
+                .status,
+            201);
+  // Far-future lessons are outside the feed window; schedule one soon as well.
+  const auto soon = util::now_utc() + 48h;
+  ASSERT_EQ(
+      as_teacher
+          .request("POST", "/api/v1/observations",
+                   observation(util::to_rfc3339(soon), util::to_rfc3339(soon + 50min), "Year 8, fractions").dump(),
+                   json_headers())
+          .status,
+      201);
+  const auto feed = as_admin.request("POST", "/api/v1/rooms/" + room.id + "/calendar");
+  ASSERT_EQ(feed.status, 201);
+  const std::string url = feed.json()["url"];
+  const std::string path = url.substr(url.find("/api/"));
+  const auto cal = hub.client().request("GET", path);
+  ASSERT_EQ(cal.status, 200);
+  EXPECT_EQ(cal.header("Content-Type"), "text/calendar; charset=utf-8");
+  EXPECT_NE(cal.body.find("BEGIN:VEVENT\r\n"), std::string::npos);
+  EXPECT_NE(cal.body.find("SUMMARY:Year 8\\, fractions\r\n"), std::string::npos);
+  EXPECT_NE(cal.body.find("DTSTART:" + util::to_rfc3339_seconds(soon).substr(0, 4)), std::string::npos);
+  EXPECT_NE(cal.body.find("LOCATION:Room 12\r\n"), std::string::npos);
+  // A new URL replaces the old one.
+  ASSERT_EQ(as_admin.request("POST", "/api/v1/rooms/" + room.id + "/calendar").status, 201);
+  EXPECT_EQ(hub.client().request("GET", path).status, 404);
+  // A teacher's own feed.
+  const auto mine = as_teacher.request("POST", "/api/v1/me/calendar");
+  const std::string mine_url = mine.json()["url"];
+  EXPECT_NE(hub.client().request("GET", mine_url.substr(mine_url.find("/api/"))).body.find("Year 8\\, fractions"),
+            std::string::npos);
+}
+
+TEST_F(ApiTest, SharingIsTheOwnersAndCannotBePassedOnAndViewsAreAudited) {
+  const auto unit = hub.add_unit("room-12", room.id);
+  (void)hub.store().update_room(room.id, {.default_teacher_id = std::optional<std::string>(teacher.user.id)});
+  const auto m = testkit::make_segments(hub.dir() / "src", "lesson-1", 2);
+  auto info = testkit::session_info("room-12", "lesson-1");
+  auto as_unit = hub.client(unit.token);
+  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/lesson-1", protocol::encode(info), json_headers()).status,
+            201);
+  const auto rec = hub.store().recording_by_session("room-12", "lesson-1");
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->owner_id, teacher.user.id);
+  for (std::size_t i = 0; i < m.files.size(); ++i) {
+    const auto copy = hub.dir() / ("in-" + std::to_string(i));
+    std::filesystem::copy_file(m.files[i], copy);
+    ASSERT_EQ(store::refusal(hub.service().library().accept_segment(*rec, m.entries[i], copy)), nullptr);
+  }
+  const std::string media = "/api/v1/recordings/" + rec->id + "/media";
+
+  // Still recording: a joined-so-far preview plays.
+  const auto partial = as_teacher.request("GET", media);
+  EXPECT_EQ(partial.status, 200) << partial.body;
+  EXPECT_EQ(partial.header("X-Classcam-Segments"), std::to_string(m.files.size()) + "/?");
+  EXPECT_FALSE(partial.header("Content-Location").empty());
+
+  EXPECT_EQ(as_coach.request("GET", media).status, 404) << "not shared yet";
+  EXPECT_EQ(as_admin.request("GET", media).status, 403) << "admins see it exists but cannot watch";
+  EXPECT_EQ(as_teacher.request("PUT", "/api/v1/recordings/" + rec->id + "/shares/" + coach.user.id).status, 201);
+  EXPECT_EQ(as_coach.request("GET", media).status, 200);
+  EXPECT_EQ(as_coach.request("PUT", "/api/v1/recordings/" + rec->id + "/shares/" + other.user.id).status, 403)
+      << "a share cannot be re-shared";
+  EXPECT_EQ(as_coach
+                .request("POST", "/api/v1/recordings/" + rec->id + "/comments",
+                         R"({"offset_ms": 61000, "tag": "question", "text": "Why group work here?"})", json_headers())
+                .status,
+            201);
+  const auto comments = as_teacher.request("GET", "/api/v1/recordings/" + rec->id + "/comments").json()["comments"];
+  ASSERT_EQ(comments.size(), 1u);
+  EXPECT_EQ(comments[0]["tag"], "question");
+  EXPECT_EQ(comments[0]["author_name"], "Name of coach");
+  EXPECT_EQ(as_coach
+                .request("POST", "/api/v1/recordings/" + rec->id + "/comments",
+                         R"({"offset_ms": 1, "tag": "praise", "text": "x"})", json_headers())
+                .json()["field"],
+            "tag");
+  EXPECT_EQ(as_teacher.request("DELETE", "/api/v1/recordings/" + rec->id + "/shares/" + coach.user.id).status, 204);
+  EXPECT_EQ(as_coach.request("GET", media).status, 404);
+
+  const auto audit = as_admin.request("GET", "/api/v1/audit?action=recording.view&target_id=" + rec->id).json();
+  std::set<std::string> viewers;
+  for (const auto& e : audit["entries"]) viewers.insert(e["actor_id"].get<std::string>());
+  EXPECT_EQ(viewers, (std::set<std::string>{teacher.user.id, coach.user.id}));
+  EXPECT_EQ(as_admin.request("GET", "/api/v1/audit?action=recording.share").json()["entries"].size(), 1u);
+}
+
+TEST_F(ApiTest, AdminsAssignOwnersToOrphanRecordingsButStillCannotWatch) {
+  const auto unit = hub.add_unit("room-12", room.id);
+  auto as_unit = hub.client(unit.token);
+  auto info = testkit::session_info("room-12", "orphan");
+  ASSERT_EQ(as_unit.request("PUT", "/api/v1/unit/sessions/orphan", protocol::encode(info), json_headers()).status, 201);
+  const auto rec = hub.store().recording_by_session("room-12", "orphan");
+  ASSERT_FALSE(rec->owner_id);
+  const std::string path = "/api/v1/recordings/" + rec->id;
+  EXPECT_EQ(as_admin.request("PATCH", path, Json{{"owner_id", coach.user.id}}.dump(), json_headers()).json()["field"],
+            "owner_id")
+      << "recordings belong to teachers";
+  const auto assigned = as_admin.request("PATCH", path, Json{{"owner_id", teacher.user.id}}.dump(), json_headers());
+  EXPECT_EQ(assigned.status, 200);
+  EXPECT_EQ(assigned.json()["owner_id"], teacher.user.id);
+  EXPECT_EQ(as_admin.request("PATCH", path, Json{{"owner_id", other.user.id}}.dump(), json_headers()).status, 403)
+      << "an owned recording keeps its owner";
+  EXPECT_EQ(as_admin.request("GET", path + "/media").status, 403);
+  EXPECT_EQ(as_teacher.request("GET", path).json()["you_may"],
+            Json::array({"watch", "annotate", "share", "retitle", "delete"}));
+  // The unit announces the end; with no segments at all the recording fails plainly.
+  info.ended_at = util::now_utc();
+  info.segment_count = 0;
+  EXPECT_EQ(
+      as_unit.request("PUT", "/api/v1/unit/sessions/orphan", protocol::encode(info), json_headers()).json()["state"],
+      "failed");
+  // A unit may not speak for another.
+  auto other_info = testkit::session_info("someone-else", "x1");
+  const auto r = as_unit.request("PUT", "/api/v1/unit/sessions/x1", protocol::encode(other_info), json_headers());
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.json()["field"], "unit_id");
+  EXPECT_EQ(as_teacher.request("DELETE", path).status, 204);
+  EXPECT_EQ(as_admin.request("GET", "/api/v1/audit?action=recording.delete").json()["entries"][0]["actor_id"],
+            teacher.user.id);
+}
+
+TEST_F(ApiTest, RetentionIsASchoolSettingAdminsChange) {
+  EXPECT_EQ(as_admin.request("GET", "/api/v1/settings").json()["retention_days"], 365);
+  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/settings", R"({"retention_days": -1})", json_headers()).json()["field"],
+            "retention_days");
+  EXPECT_EQ(as_admin.request("PATCH", "/api/v1/settings", R"({"retention_days": 30})", json_headers())
+                .json()["retention_days"],
+            30);
+  const auto unit = hub.add_unit("room-12", room.id);
+  auto as_unit = hub.client(unit.token);
+  auto old_info = testkit::session_info("room-12", "last-term");
+  old_info.started_at = util::now_utc() - std::chrono::hours(24 * 31);
+  ASSERT_EQ(
+      as_unit.request("PUT", "/api/v1/unit/sessions/last-term", protocol::encode(old_info), json_headers()).status,
+      201);
+  auto new_info = testkit::session_info("room-12", "this-week");
+  ASSERT_EQ(
+      as_unit.request("PUT", "/api/v1/unit/sessions/this-week", protocol::encode(new_info), json_headers()).status,
+      201);
+  EXPECT_EQ(hub.service().run_retention_now(), 1u);
+  EXPECT_FALSE(hub.store().recording_by_session("room-12", "last-term"));
+  EXPECT_TRUE(hub.store().recording_by_session("room-12", "this-week"));
+  const auto entries = as_admin.request("GET", "/api/v1/audit?action=recording.delete").json()["entries"];
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0]["actor_kind"], "system");
+  EXPECT_EQ(as_admin.request("GET", "/api/v1/audit?action=settings.update").json()["entries"].size(), 1u);
+}
+
+TEST_F(ApiTest, TheUnitsScheduleIsAProtocolMessage) {
+  const auto unit = hub.add_unit("room-12", room.id);
+  const auto soon = util::now_utc() + 2h;
+  ASSERT_EQ(as_teacher
+                .request("POST", "/api/v1/observations",
+                         observation(util::to_rfc3339(soon), util::to_rfc3339(soon + 50min)).dump(), json_headers())
+                .status,
+            201);
+  const auto r = hub.client(unit.token).request("GET", "/api/v1/unit/schedule");
+  ASSERT_EQ(r.status, 200);
+  const auto s = protocol::decode<protocol::Schedule>(r.body);
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_EQ(s->observations.size(), 1u);
+  EXPECT_EQ(s->observations[0].teacher_name, "Name of khan");
+  EXPECT_EQ(s->unit_id, "room-12");
+}

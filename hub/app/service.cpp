@@ -1,0 +1,263 @@
+#include "hub/app/service.hpp"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <systemd/sd-daemon.h>
+
+#include <future>
+#include <thread>
+
+#include "common/log/log.hpp"
+#include "common/util/version.hpp"
+#include "hub/api/routes.hpp"
+#include "hub/audit/auditor.hpp"
+#include "hub/auth/authenticator.hpp"
+#include "hub/auth/password.hpp"
+#include "hub/http/router.hpp"
+#include "hub/http/server.hpp"
+#include "hub/recordings/joiner.hpp"
+#include "hub/recordings/library.hpp"
+#include "hub/recordings/routes.hpp"
+#include "hub/schedule/routes.hpp"
+#include "hub/store/store.hpp"
+#include "hub/tls/certificates.hpp"
+#include "hub/uploads/tus.hpp"
+
+namespace classcam::hub {
+
+namespace net = boost::asio;
+namespace fs = std::filesystem;
+
+namespace {
+
+unsigned io_threads(std::uint32_t configured) {
+  if (configured != 0) return configured;
+  return std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
+}
+
+void make_private_dir(const fs::path& p) {
+  std::error_code ec;
+  fs::create_directories(p, ec);
+  if (ec) throw std::runtime_error("cannot create " + p.string() + ": " + ec.message());
+  // Video of children: nobody but the hub's own user reads these.
+  fs::permissions(p, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec, ec);
+}
+
+}  // namespace
+
+struct Service::Impl {
+  explicit Impl(config::HubConfig c) : cfg(std::move(c)) {}
+
+  config::HubConfig cfg;
+  log::Logger log = log::get("hub");
+  net::io_context io;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  std::vector<std::thread> threads;
+  net::thread_pool workers{2};
+  net::thread_pool joiner{1};
+  std::unique_ptr<store::Store> store;
+  std::string first_admin_password;
+  tls::Material tls;
+  std::unique_ptr<auth::Authenticator> authenticator;
+  std::unique_ptr<audit::Auditor> auditor;
+  std::unique_ptr<recordings::Library> library;
+  std::unique_ptr<uploads::TusServer> tus;
+  std::unique_ptr<http::Router> router;
+  std::unique_ptr<api::ApiContext> api_ctx;
+  std::unique_ptr<http::Server> server;
+  net::steady_timer retention_timer{io};
+  net::steady_timer expiry_timer{io};
+  std::uint16_t port = 0;
+  bool started = false;
+  bool stopped = false;
+
+  api::Executor workers_exec() {
+    return [this](std::function<void()> job) { net::post(workers, std::move(job)); };
+  }
+
+  void ensure_first_admin() {
+    if (store->count_users() > 0) return;
+    first_admin_password = auth::generate_password();
+    const auto created =
+        store->create_user("admin", "Administrator", store::Role::admin, auth::hash_password(first_admin_password));
+    if (store::refusal(created)) return;
+    auditor->record_system("classcam-hub", "user.create", "user", std::get<store::User>(created).id,
+                           "the first admin account, created at first start");
+    // Said once, plainly, and never again: only its Argon2id hash is kept.
+    log->warn(
+        "created the first admin account: login \"admin\", password \"{}\". It is shown only this once; "
+        "sign in and change it (POST /api/v1/me/password), or reset it with "
+        "`classcam-hub --config FILE user passwd --login admin`.",
+        first_admin_password);
+  }
+
+  void schedule_retention(std::chrono::steady_clock::duration after) {
+    retention_timer.expires_after(after);
+    retention_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      net::post(workers, [this] { run_retention(); });
+      schedule_retention(std::chrono::minutes(cfg.retention.check_interval_minutes));
+    });
+  }
+
+  std::size_t run_retention() {
+    try {
+      const auto days = std::stoul(store->setting(api::kRetentionSetting).value_or("0"));
+      const auto n = library->apply_retention(util::now_utc(), static_cast<std::uint32_t>(days));
+      if (n > 0) log->info("retention: deleted {} recording(s) older than {} days", n, days);
+      store->delete_expired_sessions(util::now_utc());
+      return n;
+    } catch (const std::exception& e) {
+      log->error("retention run failed: {}", e.what());
+      return 0;
+    }
+  }
+
+  void schedule_expiry(std::chrono::steady_clock::duration after) {
+    expiry_timer.expires_after(after);
+    expiry_timer.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      net::post(workers, [this] {
+        try {
+          tus->expire(util::now_utc());
+        } catch (const std::exception& e) {
+          log->error("upload expiry failed: {}", e.what());
+        }
+      });
+      schedule_expiry(std::chrono::minutes(10));
+    });
+  }
+};
+
+Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {
+  auto& s = *impl_;
+  const auto& cfg = s.cfg;
+  make_private_dir(cfg.hub.state_dir);
+  make_private_dir(cfg.media_dir());
+  make_private_dir(cfg.media_dir() / "recordings");
+  make_private_dir(cfg.media_dir() / "uploads");
+  s.store = store::Store::open_sqlite(cfg.sqlite_path());
+  s.store->setting_or_init(api::kRetentionSetting, std::to_string(cfg.retention.days));
+  s.auditor = std::make_unique<audit::Auditor>(*s.store);
+  s.ensure_first_admin();
+
+  if (cfg.http.tls_cert.empty()) {
+    s.tls = tls::ensure_local_material(cfg.hub.state_dir / "tls", tls::default_names(cfg.hub.public_url));
+    s.log->info("TLS: local CA fingerprint (SHA-256) {}", s.tls.ca_fingerprint);
+    if (s.tls.issued_now) s.log->info("TLS: issued a new server certificate, fingerprint {}", s.tls.cert_fingerprint);
+  } else {
+    s.tls = tls::configured_material(cfg.http.tls_cert, cfg.http.tls_key);
+    s.log->info("TLS: using {} (fingerprint {})", cfg.http.tls_cert.string(), s.tls.cert_fingerprint);
+  }
+
+  recordings::ensure_gstreamer();
+  s.authenticator = std::make_unique<auth::Authenticator>(*s.store, std::chrono::hours(cfg.auth.session_hours),
+                                                          cfg.auth.login_attempts_per_minute);
+  s.library =
+      std::make_unique<recordings::Library>(*s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
+                                            [&s](std::function<void()> job) { net::post(s.joiner, std::move(job)); });
+  s.tus = std::make_unique<uploads::TusServer>(*s.store, *s.library,
+                                               uploads::Limits{cfg.storage.max_upload_bytes, cfg.storage.min_free_bytes,
+                                                               std::chrono::hours(cfg.storage.upload_expiry_hours)},
+                                               s.workers_exec());
+
+  s.router = std::make_unique<http::Router>([&s](const http::Request& req) {
+    return s.authenticator->authenticate(req.header("Cookie"), req.header("Authorization"), req.remote_address);
+  });
+  s.api_ctx = std::make_unique<api::ApiContext>(
+      api::ApiContext{*s.store, *s.authenticator, *s.auditor, s.workers_exec(), cfg.hub.name});
+  api::add_account_routes(*s.router, *s.api_ctx);
+  api::add_place_routes(*s.router, *s.api_ctx);
+  api::add_admin_routes(*s.router, *s.api_ctx);
+  schedule::add_routes(*s.router, *s.store, *s.auditor,
+                       {cfg.hub.public_url, cfg.schedule.horizon_days, cfg.hub.timezone});
+  recordings::add_routes(*s.router, *s.store, *s.library, *s.auditor);
+  s.tus->add_routes(*s.router);
+
+  http::ServerOptions o;
+  o.listen = cfg.http.listen;
+  o.port = cfg.http.port;
+  o.cert_chain = s.tls.cert_chain;
+  o.key = s.tls.key;
+  o.max_body_bytes = cfg.http.max_body_bytes;
+  o.read_timeout = std::chrono::seconds(cfg.http.read_timeout_s);
+  o.idle_timeout = std::chrono::seconds(cfg.http.idle_timeout_s);
+  o.max_connections = cfg.http.max_connections;
+  o.max_pipelined = cfg.http.max_pipelined;
+  s.server = std::make_unique<http::Server>(
+      s.io, o, [&s](http::Request& req, const http::Reply& reply) { s.router->dispatch(req, reply); });
+}
+
+Service::~Service() {
+  try {
+    stop();
+  } catch (const std::exception& e) {
+    impl_->log->error("stopping: {}", e.what());
+  }
+}
+
+std::uint16_t Service::start() {
+  auto& s = *impl_;
+  s.port = s.server->start();
+  s.work.emplace(s.io.get_executor());
+  const unsigned n = io_threads(s.cfg.http.threads);
+  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  s.library->resume();
+  s.schedule_expiry(std::chrono::seconds(0));
+  s.schedule_retention(std::chrono::seconds(5));
+  s.started = true;
+  s.log->info("classcam-hub {} serving https://{}:{} ({} threads), state in {}", kVersion, s.cfg.http.listen, s.port, n,
+              s.cfg.hub.state_dir.string());
+  return s.port;
+}
+
+void Service::stop() {
+  auto& s = *impl_;
+  if (!s.started || s.stopped) return;
+  s.stopped = true;
+  s.log->info("stopping: finishing requests in flight");
+  std::promise<void> drained;
+  s.server->shutdown(std::chrono::seconds(10), [&drained] { drained.set_value(); });
+  drained.get_future().wait_for(std::chrono::seconds(15));
+  s.work.reset();
+  s.io.stop();
+  for (auto& t : s.threads) t.join();
+  s.threads.clear();
+  s.workers.join();
+  // A join under way stops (its recording is joined again at the next start); queued ones are dropped.
+  s.library->stop();
+  s.joiner.stop();
+  s.joiner.join();
+  s.log->info("stopped");
+}
+
+int Service::run_until_signal() {
+  auto& s = *impl_;
+  std::promise<int> signalled;
+  net::signal_set signals(s.io, SIGTERM, SIGINT);
+  signals.async_wait([&signalled](boost::system::error_code ec, int sig) {
+    if (!ec) signalled.set_value(sig);
+  });
+  const auto port = start();
+  sd_notifyf(0, "READY=1\nSTATUS=serving https on port %u", static_cast<unsigned>(port));
+  const int sig = signalled.get_future().get();
+  s.log->info("received {}", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  sd_notify(0, "STOPPING=1\nSTATUS=finishing requests in flight");
+  stop();
+  return 0;
+}
+
+const std::string& Service::first_admin_password() const { return impl_->first_admin_password; }
+store::Store& Service::store() { return *impl_->store; }
+const http::Router& Service::router() const { return *impl_->router; }
+recordings::Library& Service::library() { return *impl_->library; }
+uploads::TusServer& Service::tus() { return *impl_->tus; }
+const tls::Material& Service::tls_material() const { return impl_->tls; }
+const config::HubConfig& Service::config() const { return impl_->cfg; }
+std::size_t Service::run_retention_now() { return impl_->run_retention(); }
+
+}  // namespace classcam::hub

@@ -1,0 +1,474 @@
+#include "hub/uploads/tus.hpp"
+
+#include <charconv>
+
+#include "common/util/hash.hpp"
+#include "common/util/uuid.hpp"
+#include "hub/uploads/storage.hpp"
+
+namespace classcam::hub::uploads {
+
+namespace fs = std::filesystem;
+using access::Access;
+using access::Caller;
+using http::HttpError;
+using http::Request;
+using http::Response;
+
+namespace {
+
+constexpr const char* kVersion = "1.0.0";
+constexpr const char* kExtensions = "creation,creation-with-upload,checksum,termination,expiration";
+
+Response tus(Response r) {
+  r.headers.set("Tus-Resumable", kVersion);
+  return r;
+}
+
+Response tus_problem(int status, const std::string& detail, const std::string& field = "") {
+  return tus(http::problem(status, detail, field));
+}
+
+Response tus_status(int status) {
+  Response r;
+  r.status = status;
+  r.headers.set("Cache-Control", "no-store");
+  return tus(std::move(r));
+}
+
+// Every tus request but OPTIONS must say which protocol version it speaks (412 otherwise).
+void check_resumable(const Request& req) {
+  const auto v = req.headers.get("Tus-Resumable");
+  if (v == kVersion) return;
+  throw HttpError(412,
+                  v ? "Tus-Resumable " + *v + " is not supported; this server speaks 1.0.0"
+                    : "missing Tus-Resumable header (this server speaks tus 1.0.0)",
+                  "Tus-Resumable");
+}
+
+std::optional<std::uint64_t> parse_u64(std::string_view s) {
+  if (s.empty() || s.size() > 19) return std::nullopt;
+  std::uint64_t v = 0;
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::uint64_t header_u64(const Request& req, const std::string& name) {
+  const auto v = req.headers.get(name);
+  if (!v) throw HttpError(400, "missing", name);
+  const auto n = parse_u64(*v);
+  if (!n) throw HttpError(400, "expected a non-negative whole number, got \"" + *v + "\"", name);
+  return *n;
+}
+
+std::string expires_text(util::TimePoint t) { return http::http_date(util::to_unix_ms(t) / 1000); }
+
+// Wraps a handler so tus errors carry Tus-Resumable (and 412 carries Tus-Version).
+Response tus_guarded(const Request& req, const std::function<Response()>& fn) {
+  auto res = http::guarded(req, fn);
+  res.headers.set("Tus-Resumable", kVersion);
+  if (res.status == 412) res.headers.set("Tus-Version", kVersion);
+  return res;
+}
+
+bool is_gone(const store::Upload& u) {
+  return u.state == store::UploadState::expired || u.state == store::UploadState::rejected;
+}
+
+}  // namespace
+
+TusServer::TusServer(store::Store& store, recordings::Library& library, Limits limits, api::Executor workers)
+    : store_(store), library_(library), limits_(limits), workers_(std::move(workers)) {
+  std::error_code ec;
+  fs::create_directories(library_.layout().uploads(), ec);
+}
+
+fs::path TusServer::file_of(const std::string& id) const { return library_.layout().uploads() / (id + ".part"); }
+
+std::uint64_t TusServer::free_space() const {
+  if (free_probe_) return free_probe_();
+  const auto f = free_bytes(library_.layout().uploads());
+  return f ? *f : 0;
+}
+
+bool TusServer::claim(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  return busy_.insert(id).second;
+}
+
+void TusServer::release(const std::string& id) {
+  const std::lock_guard lock(mutex_);
+  busy_.erase(id);
+}
+
+void TusServer::add_routes(http::Router& router) {
+  router.add(
+      "OPTIONS", "/api/v1/uploads", Access::anyone(),
+      [this](Request&) {
+        Response r = tus_status(204);
+        r.headers.set("Tus-Version", kVersion);
+        r.headers.set("Tus-Extension", kExtensions);
+        r.headers.set("Tus-Max-Size", std::to_string(limits_.max_upload_bytes));
+        r.headers.set("Tus-Checksum-Algorithm", "sha1,sha256");
+        return r;
+      },
+      "tus discovery: version, extensions, limits");
+
+  router.add_async(
+      "POST", "/api/v1/uploads", Access::unit(),
+      [this](Request& req, const http::Reply& reply) {
+        auto shared = std::make_shared<Request>(std::move(req));
+        workers_([this, shared, reply] { reply(tus_guarded(*shared, [&] { return create(*shared); })); });
+      },
+      "create an upload for one segment (tus creation, creation-with-upload)");
+
+  router.add(
+      "HEAD", "/api/v1/uploads/{id}", Access::unit(),
+      [this](Request& req) { return tus_guarded(req, [&] { return head(req); }); }, "the upload's offset (tus core)");
+
+  router.add_async(
+      "PATCH", "/api/v1/uploads/{id}", Access::unit(),
+      [this](Request& req, const http::Reply& reply) {
+        auto shared = std::make_shared<Request>(std::move(req));
+        workers_([this, shared, reply] { reply(tus_guarded(*shared, [&] { return patch(*shared); })); });
+      },
+      "append a chunk at Upload-Offset (tus core, checksum)");
+
+  router.add_async(
+      "DELETE", "/api/v1/uploads/{id}", Access::only({Caller::unit, Caller::admin, Caller::technician}),
+      [this](Request& req, const http::Reply& reply) {
+        auto shared = std::make_shared<Request>(std::move(req));
+        workers_([this, shared, reply] { reply(tus_guarded(*shared, [&] { return terminate(*shared); })); });
+      },
+      "abandon an upload (tus termination); staff remove refused uploads after inspecting them");
+
+  router.add(
+      "GET", "/api/v1/uploads", Access::only({Caller::admin, Caller::technician}),
+      [this](Request&) {
+        protocol::Json out = protocol::Json::array();
+        for (const auto& u : store_.uploads_in_states({store::UploadState::open, store::UploadState::rejected})) {
+          protocol::Json j = {{"id", u.id},
+                              {"unit_id", u.unit_id},
+                              {"session_id", u.session_id},
+                              {"index", u.index},
+                              {"length", u.length},
+                              {"offset", u.offset},
+                              {"state", std::string(store::to_string(u.state))},
+                              {"created_at", api::time_text(u.created_at)},
+                              {"expires_at", api::time_text(u.expires_at)}};
+          if (u.detail) j["detail"] = *u.detail;
+          if (u.state == store::UploadState::rejected) j["file"] = file_of(u.id).string();
+          out.push_back(j);
+        }
+        return http::json(200, {{"uploads", out}});
+      },
+      "unfinished and refused uploads, for technicians");
+}
+
+Response TusServer::create(Request& req) {
+  check_resumable(req);
+  if (req.headers.has("Upload-Defer-Length")) {
+    throw HttpError(400, "deferred lengths are not supported: send Upload-Length", "Upload-Defer-Length");
+  }
+  const std::uint64_t length = header_u64(req, "Upload-Length");
+  if (length > limits_.max_upload_bytes) {
+    throw HttpError(413,
+                    "is " + std::to_string(length) + " bytes; this hub takes at most " +
+                        std::to_string(limits_.max_upload_bytes) + " per upload (Tus-Max-Size)",
+                    "Upload-Length");
+  }
+  const std::string raw_metadata = req.header("Upload-Metadata");
+  const auto meta = parse_metadata(raw_metadata);
+  if (!meta.error.empty()) throw HttpError(400, meta.error, "Upload-Metadata");
+  for (const char* key : {"session_id", "index", "entry"}) {
+    if (meta.values.count(key) == 0) throw HttpError(400, std::string("needs \"") + key + "\"", "Upload-Metadata");
+  }
+  auto decoded = protocol::decode<protocol::SegmentEntry>(meta.values.at("entry"));
+  if (!decoded) throw HttpError(400, decoded.error().message, "Upload-Metadata entry");
+  const auto& entry = *decoded;
+  const std::string& session_id = meta.values.at("session_id");
+  if (entry.session_id != session_id) {
+    throw HttpError(400, "entry.session_id is \"" + entry.session_id + "\" but session_id is \"" + session_id + "\"",
+                    "Upload-Metadata entry.session_id");
+  }
+  if (meta.values.at("index") != std::to_string(entry.index)) {
+    throw HttpError(
+        400, "entry.index is " + std::to_string(entry.index) + " but index is \"" + meta.values.at("index") + "\"",
+        "Upload-Metadata entry.index");
+  }
+  if (entry.size_bytes != length) {
+    throw HttpError(
+        400,
+        "entry.size_bytes is " + std::to_string(entry.size_bytes) + " but Upload-Length is " + std::to_string(length),
+        "Upload-Metadata entry.size_bytes");
+  }
+  const auto rec = store_.recording_by_session(req.principal.id, session_id);
+  if (!rec) {
+    throw HttpError(
+        409, "session " + session_id + " has not been announced: PUT /api/v1/unit/sessions/" + session_id + " first",
+        "Upload-Metadata session_id");
+  }
+  if (rec->expected_segments && entry.index >= *rec->expected_segments) {
+    throw HttpError(400,
+                    "is " + std::to_string(entry.index) + " but the session has " +
+                        std::to_string(*rec->expected_segments) + " segments",
+                    "Upload-Metadata entry.index");
+  }
+
+  const auto now = util::now_utc();
+  store::Upload u;
+  u.id = util::uuid_v4();
+  u.unit_id = req.principal.id;
+  u.recording_id = rec->id;
+  u.session_id = session_id;
+  u.index = entry.index;
+  u.length = length;
+  u.metadata = raw_metadata;
+  u.entry_json = protocol::encode(entry);
+  u.created_at = u.updated_at = now;
+  u.expires_at = now + limits_.expiry;
+
+  Response res = tus_status(201);
+  const std::string host = req.header("Host");
+  const std::string path = "/api/v1/uploads/" + u.id;
+  res.headers.set("Location", host.empty() ? path : "https://" + host + path);
+
+  // Already stored with the same bytes (the unit is retrying after losing our answer): done already.
+  if (const auto have = store_.segment(rec->id, entry.index)) {
+    if (have->sha256 != entry.sha256) {
+      throw HttpError(409,
+                      "segment " + std::to_string(entry.index) + " of session " + session_id +
+                          " is already stored with a different SHA-256",
+                      "Upload-Metadata entry.sha256");
+    }
+    u.offset = length;
+    u.state = store::UploadState::accepted;
+    store_.create_upload(u);
+    res.headers.set("Upload-Offset", std::to_string(length));
+    return res;
+  }
+  if (free_space() < limits_.min_free_bytes + length) {
+    log_->warn("upload refused: {} bytes free, storage.min_free_bytes is {}", free_space(), limits_.min_free_bytes);
+    throw HttpError(507, "the hub's disk is too full to take this upload; a technician has been told in the log");
+  }
+  if (auto st = create_empty(file_of(u.id)); !st) throw std::runtime_error(st.error().message);
+  store_.create_upload(u);
+  res.headers.set("Upload-Expires", expires_text(u.expires_at));
+
+  if (!req.body.empty()) {
+    // creation-with-upload: the first chunk rides along.
+    if (!claim(u.id)) throw HttpError(423, "the upload is busy");
+    Response chunk;
+    try {
+      chunk = write(req, u, 0);
+    } catch (...) {
+      release(u.id);
+      throw;
+    }
+    release(u.id);
+    if (chunk.status != 204) return chunk;
+    res.headers.set("Upload-Offset", *chunk.headers.get("Upload-Offset"));
+    if (const auto e = chunk.headers.get("Upload-Expires")) res.headers.set("Upload-Expires", *e);
+  }
+  log_->debug("upload {} created: unit {}, session {}, segment {}, {} bytes", u.id, u.unit_id, session_id, entry.index,
+              length);
+  return res;
+}
+
+Response TusServer::head(Request& req) {
+  check_resumable(req);
+  auto u = store_.upload(req.param("id"));
+  if (!u || u->unit_id != req.principal.id || u->state == store::UploadState::terminated) {
+    throw HttpError(404, "no such upload");
+  }
+  if (u->state == store::UploadState::open && u->expires_at <= util::now_utc()) {
+    expire(util::now_utc());
+    u = store_.upload(u->id);
+  }
+  if (is_gone(*u)) {
+    throw HttpError(410, u->state == store::UploadState::expired
+                             ? "the upload expired; create a new one"
+                             : "the upload was refused (" + u->detail.value_or("") + "); create a new one");
+  }
+  if (u->state == store::UploadState::open) (void)truncate_to(file_of(u->id), u->offset);
+  Response r = tus_status(200);
+  r.headers.set("Upload-Offset", std::to_string(u->offset));
+  r.headers.set("Upload-Length", std::to_string(u->length));
+  if (!u->metadata.empty()) r.headers.set("Upload-Metadata", u->metadata);
+  if (u->state == store::UploadState::open) r.headers.set("Upload-Expires", expires_text(u->expires_at));
+  return r;
+}
+
+Response TusServer::patch(Request& req) {
+  check_resumable(req);
+  if (req.header("Content-Type") != "application/offset+octet-stream") {
+    throw HttpError(415, "a PATCH carries Content-Type: application/offset+octet-stream", "Content-Type");
+  }
+  const std::uint64_t client_offset = header_u64(req, "Upload-Offset");
+  const auto u = store_.upload(req.param("id"));
+  if (!u || u->unit_id != req.principal.id || u->state == store::UploadState::terminated) {
+    throw HttpError(404, "no such upload");
+  }
+  if (u->state == store::UploadState::open && u->expires_at <= util::now_utc()) {
+    expire(util::now_utc());
+    throw HttpError(410, "the upload expired; create a new one");
+  }
+  if (is_gone(*u))
+    throw HttpError(410, "the upload is " + std::string(store::to_string(u->state)) + "; create a new one");
+  if (u->state == store::UploadState::accepted) {
+    if (client_offset == u->length && req.body.empty()) {
+      Response r = tus_status(204);
+      r.headers.set("Upload-Offset", std::to_string(u->length));
+      return r;
+    }
+    auto r = tus_problem(409, "the upload is complete (" + std::to_string(u->length) + " bytes)", "Upload-Offset");
+    r.headers.set("Upload-Offset", std::to_string(u->length));
+    return r;
+  }
+  if (!claim(u->id)) throw HttpError(423, "another request is writing this upload; try again shortly");
+  try {
+    auto r = write(req, *u, client_offset);
+    release(u->id);
+    return r;
+  } catch (...) {
+    release(u->id);
+    throw;
+  }
+}
+
+Response TusServer::write(Request& req, const store::Upload& u, std::uint64_t client_offset) {
+  if (client_offset != u.offset) {
+    auto r =
+        tus_problem(409, "is " + std::to_string(client_offset) + " but the upload is at " + std::to_string(u.offset),
+                    "Upload-Offset");
+    r.headers.set("Upload-Offset", std::to_string(u.offset));
+    return r;
+  }
+  const std::uint64_t end = u.offset + req.body.size();
+  if (end > u.length) {
+    throw HttpError(413, "the chunk would take the upload to " + std::to_string(end) +
+                             " bytes, past its Upload-Length " + std::to_string(u.length));
+  }
+  if (const auto checksum = req.headers.get("Upload-Checksum")) {
+    const auto space = checksum->find(' ');
+    const std::string name = checksum->substr(0, space);
+    const auto algorithm = util::hash_algorithm_from_name(name);
+    if (!algorithm)
+      throw HttpError(400, "unsupported algorithm \"" + name + "\" (use sha1 or sha256)", "Upload-Checksum");
+    const auto expected = space == std::string::npos ? std::nullopt : util::base64_decode(checksum->substr(space + 1));
+    if (!expected) throw HttpError(400, "expected \"<algorithm> <base64 digest>\"", "Upload-Checksum");
+    util::Hasher h(*algorithm);
+    h.update(req.body);
+    const auto digest = h.finish();
+    if (!util::constant_time_equal(std::string(digest.begin(), digest.end()), *expected)) {
+      auto r = tus_problem(
+          460, "the chunk's " + name + " does not match; the upload stays at offset " + std::to_string(u.offset),
+          "Upload-Checksum");
+      r.headers.set("Upload-Offset", std::to_string(u.offset));
+      return r;
+    }
+  }
+  if (!req.body.empty()) {
+    if (free_space() < limits_.min_free_bytes + req.body.size()) {
+      log_->warn("chunk refused: the disk is below storage.min_free_bytes ({} bytes)", limits_.min_free_bytes);
+      auto r = tus_problem(
+          507, "the hub's disk is too full to take this chunk; the upload stays at offset " + std::to_string(u.offset));
+      r.headers.set("Upload-Offset", std::to_string(u.offset));
+      return r;
+    }
+    // A crash after an earlier write but before its offset was stored leaves extra bytes: drop them.
+    (void)truncate_to(file_of(u.id), u.offset);
+    const auto w = write_chunk(file_of(u.id), u.offset, req.body);
+    if (!w.ok) {
+      log_->error("upload {}: {}", u.id, w.message);
+      auto r = tus_problem(w.no_space ? 507 : 500,
+                           (w.no_space ? "the hub's disk is full" : "the hub could not store the chunk") +
+                               std::string("; the upload stays at offset ") + std::to_string(u.offset));
+      r.headers.set("Upload-Offset", std::to_string(u.offset));
+      return r;
+    }
+  }
+  const auto now = util::now_utc();
+  store_.set_upload_offset(u.id, end, now, now + limits_.expiry);
+  if (end == u.length) {
+    store::Upload done = u;
+    done.offset = end;
+    return complete(done);
+  }
+  Response r = tus_status(204);
+  r.headers.set("Upload-Offset", std::to_string(end));
+  r.headers.set("Upload-Expires", expires_text(now + limits_.expiry));
+  return r;
+}
+
+Response TusServer::complete(const store::Upload& u) {
+  const fs::path file = file_of(u.id);
+  auto refuse = [&](int status, const std::string& field, const std::string& why) {
+    store_.set_upload_state(u.id, store::UploadState::rejected, why, std::nullopt);
+    log_->warn("upload {} (unit {}, session {}, segment {}) refused: {}; kept as {} for inspection", u.id, u.unit_id,
+               u.session_id, u.index, why, file.string());
+    auto r =
+        tus_problem(status, why + "; the upload is kept for inspection, send the segment again as a new upload", field);
+    r.headers.set("Upload-Offset", std::to_string(u.offset));
+    return r;
+  };
+  auto entry = protocol::decode<protocol::SegmentEntry>(u.entry_json);
+  if (!entry) return refuse(422, "Upload-Metadata entry", entry.error().message);
+  std::error_code ec;
+  const auto size = fs::file_size(file, ec);
+  if (ec || size != entry->size_bytes) {
+    return refuse(
+        422, "Upload-Metadata entry.size_bytes",
+        "the file has " + std::to_string(size) + " bytes but entry.size_bytes is " + std::to_string(entry->size_bytes));
+  }
+  const auto digest = util::file_digest_hex(file);
+  if (!digest) throw std::runtime_error(digest.error().message);
+  if (*digest != entry->sha256) {
+    return refuse(422, "Upload-Metadata entry.sha256",
+                  "the file's SHA-256 is " + *digest + " but entry.sha256 is " + entry->sha256);
+  }
+  const auto rec = store_.recording_by_session(u.unit_id, u.session_id);
+  if (!rec) return refuse(409, "Upload-Metadata session_id", "the session's recording has been deleted");
+  auto accepted = library_.accept_segment(*rec, *entry, file);
+  if (const auto* r = store::refusal(accepted)) {
+    return refuse(r->kind == store::Refusal::conflict ? 409 : 422, "Upload-Metadata " + r->field, r->message);
+  }
+  store_.set_upload_state(u.id, store::UploadState::accepted, std::nullopt, rec->id);
+  log_->debug("upload {} accepted as segment {} of recording {}", u.id, entry->index, rec->id);
+  Response r = tus_status(204);
+  r.headers.set("Upload-Offset", std::to_string(u.length));
+  return r;
+}
+
+Response TusServer::terminate(Request& req) {
+  const auto u = store_.upload(req.param("id"));
+  const bool staff = req.principal.is(Caller::admin) || req.principal.is(Caller::technician);
+  if (!staff) check_resumable(req);
+  if (!u || (!staff && u->unit_id != req.principal.id) || u->state == store::UploadState::terminated) {
+    throw HttpError(404, "no such upload");
+  }
+  if (!claim(u->id)) throw HttpError(423, "another request is writing this upload; try again shortly");
+  std::error_code ec;
+  if (u->state != store::UploadState::accepted) fs::remove(file_of(u->id), ec);
+  store_.set_upload_state(u->id, store::UploadState::terminated, u->detail, std::nullopt);
+  release(u->id);
+  return tus_status(204);
+}
+
+std::size_t TusServer::expire(util::TimePoint now) {
+  std::size_t n = 0;
+  for (const auto& u : store_.open_uploads_expired(now)) {
+    if (!claim(u.id)) continue;  // being written right now: not idle, whatever the clock says
+    std::error_code ec;
+    fs::remove(file_of(u.id), ec);
+    store_.set_upload_state(u.id, store::UploadState::expired, std::nullopt, std::nullopt);
+    release(u.id);
+    log_->info("upload {} (unit {}, session {}, segment {}) expired at offset {} of {}", u.id, u.unit_id, u.session_id,
+               u.index, u.offset, u.length);
+    ++n;
+  }
+  return n;
+}
+
+}  // namespace classcam::hub::uploads
