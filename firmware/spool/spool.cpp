@@ -26,6 +26,8 @@ using protocol::SessionInfo;
 
 namespace {
 
+constexpr const char* kSessionsDir = "sessions";
+
 log::Logger logger() { return log::get("spool"); }
 
 bool valid_session_id(const std::string& id) {
@@ -56,7 +58,8 @@ util::TimePoint add_ns(util::TimePoint t, std::int64_t ns) {
 
 }  // namespace
 
-Spool::Spool(config::UnitConfig::Spool config) : config_(std::move(config)), sessions_dir_(config_.dir / "sessions") {}
+Spool::Spool(config::UnitConfig::Spool config)
+    : config_(std::move(config)), sessions_dir_(config_.dir / kSessionsDir) {}
 
 Spool::~Spool() {
   if (lock_fd_ >= 0) ::close(lock_fd_);
@@ -73,6 +76,15 @@ Spool::Spool(Spool&& o) noexcept
 
 std::string Spool::segment_name(std::uint32_t index) { return fmt::format("seg-{:05}.mp4", index); }
 std::string Spool::temp_name(std::uint32_t index) { return segment_name(index) + ".part"; }
+
+std::optional<std::uint32_t> Spool::index_of(const std::string& file_name) {
+  bool part = false;
+  return segment_index(file_name, part);
+}
+
+fs::path Spool::session_dir_in(const fs::path& spool_dir, const std::string& session_id) {
+  return spool_dir / kSessionsDir / session_id;
+}
 
 fs::path Spool::session_dir(const std::string& session_id) const { return sessions_dir_ / session_id; }
 
@@ -298,13 +310,13 @@ std::vector<RecoveredSession> Spool::recover() {
   for (const auto& id : sessions_oldest_first()) {
     Session& s = sessions_.at(id);
     if (s.manifest.ended()) continue;
-    auto r = finish_interrupted(id, "recovered after the recorder stopped unexpectedly (crash or power loss)");
+    auto r = finish_session(id, "recovered after the recorder stopped unexpectedly (crash or power loss)");
     if (r) out.push_back(std::move(*r));
   }
   return out;
 }
 
-Result<RecoveredSession> Spool::finish_interrupted(const std::string& session_id, const std::string& reason) {
+Result<RecoveredSession> Spool::finish_session(const std::string& session_id, const std::string& reason) {
   Session* s = find(session_id);
   if (s == nullptr) return Error{"spool: no session " + session_id};
   RecoveredSession r = recover_files(session_id, *s);
@@ -312,7 +324,10 @@ Result<RecoveredSession> Spool::finish_interrupted(const std::string& session_id
   for (const auto& e : s->manifest.segments) ended = std::max(ended, add_ns(e.start_utc, e.duration_ns));
   if (auto st = end_session(session_id, ended, reason); !st) return st.error();
   for (const auto& n : r.notes) logger()->info("session {}: {}", session_id, n);
-  logger()->warn("session {}: {}; {} segments kept, {} recovered", session_id, reason, r.segments, r.recovered.size());
+  if (!r.recovered.empty() || !r.notes.empty()) {
+    logger()->warn("session {}: {}; {} segments kept, {} recovered", session_id, reason, r.segments,
+                   r.recovered.size());
+  }
   return r;
 }
 

@@ -75,8 +75,13 @@ class Spool {
   // Recovers every session without an end record (see the top of this file).
   std::vector<RecoveredSession> recover();
 
-  static std::string segment_name(std::uint32_t index);  // "seg-00007.mp4"
-  static std::string temp_name(std::uint32_t index);     // "seg-00007.mp4.part"
+  static std::string segment_name(std::uint32_t index);             // "seg-00007.mp4"
+  static std::string temp_name(std::uint32_t index);                // "seg-00007.mp4.part"
+  static constexpr const char* kTempPattern = "seg-%05d.mp4.part";  // printf form of temp_name
+  // The index in a segment or temporary file name ("seg-00007.mp4[.part]"), if it is one.
+  static std::optional<std::uint32_t> index_of(const std::string& file_name);
+  // Where a session's files live, under a spool directory (the same path session_dir gives).
+  static std::filesystem::path session_dir_in(const std::filesystem::path& spool_dir, const std::string& session_id);
   std::filesystem::path root() const { return config_.dir; }
   std::filesystem::path session_dir(const std::string& session_id) const;
 
@@ -87,8 +92,9 @@ class Spool {
                                                std::int64_t start_pts_ns, std::int64_t duration_ns,
                                                util::TimePoint start_utc);
   Status add_bookmark(const protocol::Bookmark& bookmark);
-  // Closes what a torn-down pipeline left open (as recovery does), then writes the end record.
-  Result<RecoveredSession> finish_interrupted(const std::string& session_id, const std::string& reason);
+  // Ends a session: closes whatever segment files are still open (as recovery does: after a clean stop
+  // there are none, after a torn-down pipeline the last one), then writes the end record.
+  Result<RecoveredSession> finish_session(const std::string& session_id, const std::string& reason);
   Result<protocol::SessionInfo> end_session(const std::string& session_id, util::TimePoint ended_at,
                                             const std::string& reason);
 
