@@ -37,9 +37,9 @@ std::string_view to_string(VideoEncoder v) {
 
 const std::vector<std::string>& known_elements() {
   static const std::vector<std::string> kElements = {
-      "libcamerasrc", "v4l2src",     "videotestsrc", "filesrc",      "decodebin",    "alsasrc",   "pulsesrc",
-      "audiotestsrc", "v4l2h264enc", "v4l2convert",  "x264enc",      "openh264enc",  "avenc_aac", "voaacenc",
-      "opusenc",      "h264parse",   "mp4mux",       "splitmuxsink", "clockoverlay", "appsink",   "jpegenc"};
+      "libcamerasrc", "v4l2src",     "videotestsrc", "filesrc",      "decodebin",   "alsasrc",   "pulsesrc",
+      "audiotestsrc", "v4l2h264enc", "v4l2convert",  "x264enc",      "openh264enc", "avenc_aac", "voaacenc",
+      "opusenc",      "h264parse",   "mp4mux",       "clockoverlay", "appsink",     "jpegenc"};
   return kElements;
 }
 
@@ -295,6 +295,9 @@ Result<Selection> select(const config::UnitConfig& config, const Capabilities& c
   auto video = select_video(config, caps, sel.video_reason);
   if (!video) return video.error();
   sel.video = *video;
+  if (sel.video == VideoSource::test && config.video.source == "auto") {
+    sel.warnings.push_back("no camera found: recording the test picture until one is connected (see video.source)");
+  }
   if (sel.video) {
     auto enc = select_encoder(config, caps, sel.encoder_reason, sel.warnings);
     if (!enc) return enc.error();
@@ -313,27 +316,25 @@ Result<Selection> select(const config::UnitConfig& config, const Capabilities& c
   return sel;
 }
 
-Plan plan_recording(const config::UnitConfig& config, const Selection& sel, const std::string& location) {
+Plan plan_recording(const config::UnitConfig& config, const Selection& sel, const std::optional<std::string>& file) {
   Plan p;
   p.selection = sel;
   const auto& v = config.video;
   const auto& r = config.recording;
-  std::string d = fmt::format(
-      "splitmuxsink name={} location={} max-size-time={} send-keyframe-requests=true async-finalize=true "
-      "muxer-factory=mp4mux muxer-properties=\"properties,fragment-duration={}\" sink-factory=filesink "
-      "sink-properties=\"properties,buffer-mode=2\"",
-      kMuxElement, quote(location), static_cast<std::uint64_t>(r.segment_ms) * 1'000'000, kFragmentMs);
+  // streamable: the muxer never seeks back (an appsink cannot), every fragment goes out once.
+  std::string d = fmt::format("mp4mux name={} fragment-duration={} streamable=true ! ", kMuxElement, kFragmentMs);
+  d += file ? fmt::format("filesink location={} buffer-mode=2", quote(*file))
+            : fmt::format("appsink name={} sync=false async=false", kSinkElement);
   if (sel.video) {
     p.keyframe_interval = std::max<std::uint32_t>(1, r.segment_ms * v.framerate / 1000);
     // A short queue: when the encoder falls behind, the camera drops frames instead of memory growing.
-    d += fmt::format(
-        " {} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! queue ! {}.video",
-        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kMuxElement);
+    d += fmt::format(" {} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! queue ! {}.",
+                     video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kMuxElement);
     p.video =
         protocol::VideoFormat{protocol::VideoCodec::h264, v.width, v.height, v.framerate, config.encoder.bitrate_kbps};
   }
   if (sel.audio != AudioSource::none) {
-    d += fmt::format(" {} ! {}.audio_0", audio_branch(config, sel), kMuxElement);
+    d += fmt::format(" {} ! {}.", audio_branch(config, sel), kMuxElement);
     p.audio =
         protocol::AudioFormat{sel.audio_encoder == "opusenc" ? protocol::AudioCodec::opus : protocol::AudioCodec::aac,
                               config.audio.sample_rate, config.audio.channels, config.audio.bitrate_kbps};

@@ -63,13 +63,16 @@ struct Selection {
 // Chooses sources and encoder; an Error says what is missing and what to do about it.
 Result<Selection> select(const config::UnitConfig& config, const Capabilities& caps);
 
-// Recording: fragments of this length inside each segment bound what a crash can lose (see
-// docs/recording.md for the measurement behind the number).
-inline constexpr std::uint32_t kFragmentMs = 500;
+// Recording: mp4mux writes one continuous fragmented MP4 (the spool cuts it into segment files at
+// keyframes, spool/segment_writer.hpp). A fragment leaves the muxer once it holds this much media, so
+// it bounds both what a kill -9 can lose and how soon the first frame is on disk (docs/recording.md
+// has the measurements behind the number).
+inline constexpr std::uint32_t kFragmentMs = 100;
 
 // Names of the elements the GStreamer glue looks up in a planned pipeline.
 inline constexpr const char* kPrivacyElement = "privacy";  // identity; frame probe on its src pad
-inline constexpr const char* kMuxElement = "mux";          // splitmuxsink
+inline constexpr const char* kMuxElement = "mux";          // mp4mux
+inline constexpr const char* kSinkElement = "sink";        // appsink taking the muxed stream
 inline constexpr const char* kPreviewElement = "preview";  // appsink (preview pipelines)
 inline constexpr const char* kCameraElement = "camera";    // the video source
 
@@ -78,13 +81,14 @@ struct Plan {
   Selection selection;
   std::optional<protocol::VideoFormat> video;
   std::optional<protocol::AudioFormat> audio;
-  std::uint32_t keyframe_interval = 0;  // frames; one GOP per segment
+  std::uint32_t keyframe_interval = 0;  // frames: one GOP per segment, so segments start on keyframes
   std::uint32_t warmup_frames = 0;      // preview: frames to skip while a real camera settles exposure
 };
 
-// Records segments of recording.segment_ms to `location` (a printf pattern with one %05d, e.g.
-// ".../seg-%05d.mp4"; the recorder renames files itself, the pattern only matters to gst-launch).
-Plan plan_recording(const config::UnitConfig& config, const Selection& selection, const std::string& location);
+// The recording pipeline, ending in an appsink named kSinkElement; with `file` set it ends in a
+// filesink writing the same stream there instead (for gst-launch comparisons: --print-pipeline, bench/).
+Plan plan_recording(const config::UnitConfig& config, const Selection& selection,
+                    const std::optional<std::string>& file = std::nullopt);
 // A short video-only pipeline ending in an appsink, for snapshots while idle. Requires video.
 Plan plan_preview(const config::UnitConfig& config, const Selection& selection);
 

@@ -1,6 +1,7 @@
 #include "firmware/capture/recorder.hpp"
 
 #include <boost/asio/post.hpp>
+#include <gst/app/gstappsink.h>
 
 #include "common/log/log.hpp"
 #include "firmware/capture/plan.hpp"
@@ -44,6 +45,11 @@ Status Recorder::start() {
   if (ElementPtr privacy(gst_bin_get_by_name(GST_BIN(pipeline_.get()), kPrivacyElement)); privacy) {
     probe_->attach(privacy.get());
   }
+  if (ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline_.get()), kSinkElement)); sink) {
+    GstAppSinkCallbacks callbacks{};
+    callbacks.new_sample = &Recorder::on_new_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, bus_context_.get(), nullptr);
+  }
   logger()->debug("pipeline: {}", description_);
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The element that failed has posted an ERROR (already queued on the loop, so it is reported
@@ -67,6 +73,19 @@ GstBusSyncReply Recorder::on_bus_message(GstBus* /*bus*/, GstMessage* message, g
     rec->handle(m.get());
   });
   return GST_BUS_DROP;
+}
+
+GstFlowReturn Recorder::on_new_sample(GstAppSink* sink, gpointer context) {
+  auto* ctx = static_cast<BusContext*>(context);
+  // Streaming thread: take the sample and post it to the loop, in order (a single poster, a FIFO loop).
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (sample == nullptr) return GST_FLOW_EOS;
+  boost::asio::post(
+      ctx->io, [alive = ctx->alive, rec = ctx->recorder, s = std::shared_ptr<GstSample>(sample, GstSampleUnref{})] {
+        if (alive.expired() || !rec->events_.data) return;
+        rec->events_.data(SamplePtr(gst_sample_ref(s.get())));
+      });
+  return GST_FLOW_OK;
 }
 
 void Recorder::handle(GstMessage* m) {
@@ -96,22 +115,6 @@ void Recorder::handle(GstMessage* m) {
         }
         if (events_.started) events_.started();
       }
-      break;
-    }
-    case GST_MESSAGE_ELEMENT: {
-      const GstStructure* s = gst_message_get_structure(m);
-      if (s == nullptr) break;
-      const bool opened = gst_structure_has_name(s, "splitmuxsink-fragment-opened");
-      const bool closed = gst_structure_has_name(s, "splitmuxsink-fragment-closed");
-      if (!opened && !closed) break;
-      Segment seg;
-      if (const char* loc = gst_structure_get_string(s, "location")) seg.path = loc;
-      guint64 rt = 0;
-      if (gst_structure_get_uint64(s, "running-time", &rt)) seg.running_time_ns = static_cast<std::int64_t>(rt);
-      logger()->debug("segment {} {} at {:.3f} s", seg.path.filename().string(), opened ? "opened" : "closed",
-                      static_cast<double>(seg.running_time_ns) / 1e9);
-      if (opened && events_.segment_opened) events_.segment_opened(seg);
-      if (closed && events_.segment_closed) events_.segment_closed(seg);
       break;
     }
     default: break;

@@ -3,9 +3,11 @@
 //
 // Threading: every public method and every Events callback runs on the io_context thread. GStreamer's
 // own threads only post: bus messages arrive through a bus sync handler that posts them (with a ref)
-// to the io_context; the frame probe (frame_probe.hpp) posts snapshot frames the same way. Posted
-// handlers check a liveness token, so none runs after the Recorder is gone.
+// to the io_context; the appsink's new-sample callback posts each piece of the muxed stream; the frame
+// probe (frame_probe.hpp) posts snapshot frames. Posted handlers check a liveness token, so none runs
+// after the Recorder is gone.
 #include <boost/asio/io_context.hpp>
+#include <gst/app/gstappsink.h>
 
 #include <chrono>
 #include <filesystem>
@@ -24,15 +26,12 @@ namespace classcam::capture {
 
 class Recorder {
  public:
-  struct Segment {
-    std::filesystem::path path;        // as the muxer wrote it (the spool's .part name)
-    std::int64_t running_time_ns = 0;  // opened: of its first sample; closed: of its end
-  };
   struct Events {
     std::function<void()> started;  // the pipeline is PLAYING
-    std::function<void(const Segment&)> segment_opened;
-    std::function<void(const Segment&)> segment_closed;
-    std::function<void()> eos;  // after stop(): every segment is finalised (or the source ended)
+    // The next piece of the fragmented-MP4 stream, in order (header boxes, then moof, mdat header and
+    // samples). Buffers with a timestamp carry the running time of their sample.
+    std::function<void(SamplePtr)> data;
+    std::function<void()> eos;  // after stop(): the muxer has flushed its last fragment (or the source ended)
     std::function<void(const std::string&)> error;
   };
 
@@ -44,7 +43,7 @@ class Recorder {
   // Builds the pipeline and sets it playing. An Error when the description does not parse; failures
   // while starting (no camera, a device in use) come through Events::error.
   Status start();
-  // Sends EOS; Events::eos follows once the last segment is finalised.
+  // Sends EOS; Events::eos follows once the muxer has written its last fragment.
   void stop();
   // Tears the pipeline down now. Whatever segment was open stays on disk as it is, for recovery.
   void abort();
@@ -61,6 +60,7 @@ class Recorder {
  private:
   struct BusContext;
   static GstBusSyncReply on_bus_message(GstBus* bus, GstMessage* message, gpointer context);
+  static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer context);
   void handle(GstMessage* message);
   void teardown();
   void fail_grabs();

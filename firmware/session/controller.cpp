@@ -6,7 +6,6 @@
 #include "common/log/log.hpp"
 #include "common/util/uuid.hpp"
 #include "firmware/capture/snapshot.hpp"
-#include "firmware/spool/durable.hpp"
 
 namespace classcam::session {
 
@@ -18,10 +17,6 @@ namespace {
 
 log::Logger logger() { return log::get("session"); }
 
-util::TimePoint to_ms(std::chrono::system_clock::time_point t) {
-  return std::chrono::time_point_cast<std::chrono::milliseconds>(t);
-}
-
 }  // namespace
 
 struct Controller::Active {
@@ -31,9 +26,10 @@ struct Controller::Active {
   std::chrono::steady_clock::time_point requested_at = std::chrono::steady_clock::now();
   Done<SessionInfo> start_done;
   std::vector<Done<SessionInfo>> stop_waiters;
-  std::map<std::uint32_t, spool::OpenedSegment> opened;
-  std::optional<std::uint32_t> open_index;  // the segment being written (for the periodic fdatasync)
-  std::optional<std::int64_t> first_pts;    // running time of the session's first sample
+  std::string pending;  // stream bytes not yet handed to the spool
+  bool flush_posted = false;
+  spool::TimeBase time_base;
+  std::optional<std::int64_t> first_pts;  // running time of the session's first segment
   std::uint32_t segments_closed = 0;
   std::uint32_t bookmarks = 0;
   std::int64_t recorded_ns = 0;
@@ -122,8 +118,7 @@ void Controller::start(const StartRequest& request, Done<SessionInfo> done) {
     fail_start(selection_.error().message);
     return;
   }
-  const auto dir = Spool::session_dir_in(deps_.config.spool.dir, a.info.session_id);
-  a.plan = capture::plan_recording(deps_.config, *selection_, (dir / Spool::kTempPattern).string());
+  a.plan = capture::plan_recording(deps_.config, *selection_);
   a.info.video = a.plan.video;
   a.info.audio = a.plan.audio;
   limit_ = std::chrono::minutes(deps_.config.recording.max_session_minutes);
@@ -153,8 +148,7 @@ void Controller::start(const StartRequest& request, Done<SessionInfo> done) {
 void Controller::launch() {
   auto& a = *active_;
   capture::Recorder::Events ev;
-  ev.segment_opened = [this](const capture::Recorder::Segment& s) { on_segment_opened(s); };
-  ev.segment_closed = [this](const capture::Recorder::Segment& s) { on_segment_closed(s); };
+  ev.data = [this](capture::SamplePtr s) { on_data(std::move(s)); };
   ev.eos = [this] { on_eos(); };
   ev.error = [this](const std::string& e) { on_recorder_error(e); };
   a.recorder = std::make_unique<capture::Recorder>(deps_.io, a.plan.description, deps_.config.video.privacy_zones, ev);
@@ -184,33 +178,75 @@ void Controller::fail_start(const std::string& reason) {
   if (a->shutdown) a->shutdown->second();
 }
 
-void Controller::on_segment_opened(const capture::Recorder::Segment& seg) {
+void Controller::on_data(capture::SamplePtr sample) {
   if (!active_ || !active_->recorder) return;
   auto& a = *active_;
-  const auto index = Spool::index_of(seg.path.filename().string());
-  if (!index) {
-    logger()->warn("unexpected segment file {}", seg.path.string());
+  GstBuffer* b = gst_sample_get_buffer(sample.get());
+  if (b == nullptr) return;
+  if (!a.time_base.first_sample_running_ns) {
+    if (GST_BUFFER_DTS_IS_VALID(b)) {
+      a.time_base.first_sample_running_ns = static_cast<std::int64_t>(GST_BUFFER_DTS(b));
+    } else if (GST_BUFFER_PTS_IS_VALID(b)) {
+      a.time_base.first_sample_running_ns = static_cast<std::int64_t>(GST_BUFFER_PTS(b));
+    }
+  }
+  GstMapInfo map;
+  if (!gst_buffer_map(b, &map, GST_MAP_READ)) return;
+  a.pending.append(reinterpret_cast<const char*>(map.data), map.size);
+  gst_buffer_unmap(b, &map);
+  // Everything that arrives in one turn of the loop goes to the spool as one write.
+  if (!a.flush_posted) {
+    a.flush_posted = true;
+    asio::post(deps_.io, [this, alive = std::weak_ptr<bool>(alive_), id = a.info.session_id] {
+      if (!alive.expired() && active_ && active_->info.session_id == id) flush();
+    });
+  }
+}
+
+void Controller::flush() {
+  auto& a = *active_;
+  a.flush_posted = false;
+  if (a.pending.empty()) return;
+  if (a.recorder) {
+    if (const auto zero = a.recorder->utc_at_running_zero()) a.time_base.utc_at_running_zero = *zero;
+  }
+  deps_.spool.run([id = a.info.session_id, bytes = std::move(a.pending),
+                   tb = a.time_base](Spool& s) { return s.write(id, bytes, tb); },
+                  [this, id = a.info.session_id](Result<spool::WriteOutcome> r) { on_written(id, std::move(r)); });
+  a.pending.clear();
+}
+
+void Controller::on_written(const std::string& id, Result<spool::WriteOutcome> r) {
+  const bool current = active_ && active_->info.session_id == id;
+  if (!r) {
+    logger()->error("session {}: {}", id, r.error().message);
+    if (current && sm_.state() == RecorderState::recording) {
+      begin_stop("stopped after a disk error", "cannot write to the spool: " + r.error().message);
+    } else if (current && sm_.state() == RecorderState::starting) {
+      fail_start("cannot write to the spool: " + r.error().message);
+    }
     return;
   }
-  const auto zero = a.recorder->utc_at_running_zero().value_or(std::chrono::system_clock::now() -
-                                                               std::chrono::nanoseconds(seg.running_time_ns));
-  const spool::OpenedSegment o{*index, Spool::segment_name(*index), seg.running_time_ns,
-                               to_ms(zero + std::chrono::nanoseconds(seg.running_time_ns))};
-  a.opened[*index] = o;
-  a.open_index = *index;
-  if (!a.first_pts) a.first_pts = seg.running_time_ns;
-  deps_.spool.run([id = a.info.session_id, o](Spool& s) {
-    if (auto st = s.segment_opened(id, o); !st) logger()->error("{}", st.error().message);
-  });
-  if (sm_.state() != RecorderState::starting) return;
+  if (!current) return;
+  auto& a = *active_;
+  for (const auto& e : r->closed) {
+    logger()->debug("session {}: segment {} closed, {:.3f} s, {} bytes", id, e.index,
+                    static_cast<double>(e.duration_ns) / 1e9, e.size_bytes);
+    ++a.segments_closed;
+    a.recorded_ns += e.duration_ns;
+  }
+  if (!r->closed.empty()) check_quota();
+  if (r->opened.empty() || sm_.state() != RecorderState::starting) return;
 
+  // The first fragment is on disk: the session is recording.
+  a.first_pts = r->opened.front().start_pts_ns;
   start_timer_.cancel();
   go(RecorderState::recording);
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a.requested_at);
-  logger()->info("recording session {}: first segment open {} ms after the trigger", a.info.session_id, ms.count());
+  logger()->info("recording session {}: first frame on disk {} ms after the trigger", id, ms.count());
   limit_timer_.expires_after(limit_);
-  limit_timer_.async_wait([this, id = a.info.session_id](const boost::system::error_code& ec) {
+  limit_timer_.async_wait([this, id](const boost::system::error_code& ec) {
     if (ec || !active_ || active_->info.session_id != id || sm_.state() != RecorderState::recording) return;
     const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(limit_).count();
     begin_stop(active_->end_reason == "stopped"
@@ -221,38 +257,6 @@ void Controller::on_segment_opened(const capture::Recorder::Segment& seg) {
   sync_open_segment();
   if (auto done = std::move(a.start_done)) done(a.info);
   if (active_ && active_->shutdown) begin_stop(active_->shutdown->first, std::nullopt);
-}
-
-void Controller::on_segment_closed(const capture::Recorder::Segment& seg) {
-  if (!active_) return;
-  auto& a = *active_;
-  const auto index = Spool::index_of(seg.path.filename().string());
-  if (!index) return;
-  spool::OpenedSegment start{*index, Spool::segment_name(*index), seg.running_time_ns, util::now_utc()};
-  if (auto it = a.opened.find(*index); it != a.opened.end()) start = it->second;
-  const std::int64_t duration = seg.running_time_ns - start.start_pts_ns;
-  if (a.open_index == *index) a.open_index.reset();
-  deps_.spool.run(
-      [id = a.info.session_id, start, duration](Spool& s) {
-        return s.close_segment(id, start.index, start.start_pts_ns, duration, start.start_utc);
-      },
-      [this, id = a.info.session_id](Result<protocol::SegmentEntry> r) {
-        const bool current = active_ && active_->info.session_id == id;
-        if (!r) {
-          logger()->error("session {}: {}", id, r.error().message);
-          if (current && sm_.state() == RecorderState::recording) {
-            begin_stop("stopped after a disk error", "cannot write to the spool: " + r.error().message);
-          }
-          return;
-        }
-        logger()->debug("session {}: segment {} closed, {:.3f} s, {} bytes", id, r->index,
-                        static_cast<double>(r->duration_ns) / 1e9, r->size_bytes);
-        if (current) {
-          ++active_->segments_closed;
-          active_->recorded_ns += r->duration_ns;
-          check_quota();
-        }
-      });
 }
 
 void Controller::check_quota() {
@@ -266,16 +270,14 @@ void Controller::check_quota() {
 }
 
 void Controller::sync_open_segment() {
-  // Bounds what a power cut can take from the open segment to about a second: kill -9 loses nothing
-  // the muxer has written (unbuffered), but the page cache dies with the power.
+  // Bounds what a power cut can take from the open segment to about a second: a kill -9 loses nothing
+  // already written, but the page cache dies with the power.
   sync_timer_.expires_after(std::chrono::seconds(1));
   sync_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || !active_) return;
-    if (active_->open_index) {
-      const auto path = Spool::session_dir_in(deps_.config.spool.dir, active_->info.session_id) /
-                        Spool::temp_name(*active_->open_index);
-      asio::post(deps_.pool, [path] { (void)spool::fdatasync_path(path); });
-    }
+    deps_.spool.run([id = active_->info.session_id](Spool& s) {
+      if (auto st = s.sync_open(id); !st) logger()->warn("{}", st.error().message);
+    });
     sync_open_segment();
   });
 }
@@ -292,6 +294,7 @@ void Controller::on_recorder_error(const std::string& what) {
   a.error = "recording failed: " + what;
   stop_timer_.cancel();
   dispose(deps_.io, std::move(a.recorder));
+  flush();
   deps_.spool.run([id = a.info.session_id, why = *a.error](Spool& s) { return s.finish_session(id, why); },
                   [this](Result<spool::RecoveredSession> r) { finish(std::move(r)); });
 }
@@ -309,6 +312,7 @@ void Controller::on_eos() {
   if (sm_.state() != RecorderState::stopping) return;
   stop_timer_.cancel();
   dispose(deps_.io, std::move(active_->recorder));
+  flush();  // the muxer's last fragment, still waiting to go to the spool
   deps_.spool.run(
       [id = active_->info.session_id, why = active_->end_reason](Spool& s) { return s.finish_session(id, why); },
       [this](Result<spool::RecoveredSession> r) { finish(std::move(r)); });
@@ -350,7 +354,7 @@ void Controller::finish(Result<spool::RecoveredSession> ended) {
   dispose(deps_.io, std::move(a->recorder));
   Result<SessionInfo> info = Error{""};
   if (ended) {
-    for (const auto& e : ended->recovered) a->recorded_ns += e.duration_ns;
+    a->recorded_ns = ended->recorded_ns;
     info = a->info;
     info->segment_count = ended->segments;
     info->end_reason = a->error.value_or(a->end_reason);
@@ -409,7 +413,7 @@ void Controller::bookmark(const std::string& label, protocol::Trigger source, Do
   b.at = util::now_utc();
   b.label = label;
   b.source = source;
-  const auto rt = a.recorder ? a.recorder->running_time_ns() : std::nullopt;
+  const auto rt = a.recorder ? a.recorder->running_time_ns() : std::optional<std::int64_t>{};
   b.offset_ms = rt && a.first_pts
                     ? std::max<std::int64_t>(0, (*rt - *a.first_pts) / 1'000'000)
                     : std::chrono::duration_cast<std::chrono::milliseconds>(b.at - a.info.started_at).count();

@@ -1,8 +1,8 @@
 #pragma once
 // Controller: one recording session at a time, from trigger to closed manifest. It owns the state
 // machine (state.hpp), the Recorder of the current session, and the timers (start timeout, stop
-// timeout, max session length, periodic fdatasync of the open segment); it writes to the spool through
-// SpoolService.
+// timeout, max session length, periodic fdatasync of the open segment). The recorder's muxed stream
+// goes to the spool through SpoolService, which cuts it into segments (spool/segment_writer.hpp).
 //
 // Threading: everything here runs on the io_context. The recorder posts its events here; spool work
 // runs on the spool's strand and posts back; JPEG encoding and idle previews run on the worker pool
@@ -87,8 +87,9 @@ class Controller {
   void notify();
   void launch();
   void fail_start(const std::string& reason);
-  void on_segment_opened(const capture::Recorder::Segment& seg);
-  void on_segment_closed(const capture::Recorder::Segment& seg);
+  void on_data(capture::SamplePtr sample);
+  void flush();
+  void on_written(const std::string& session_id, Result<spool::WriteOutcome> r);
   void on_recorder_error(const std::string& what);
   void on_eos();
   void begin_stop(const std::string& reason, std::optional<std::string> error);

@@ -4,7 +4,11 @@
 // fragment ends in a segment cut short by a kill or a power cut, and how much media that prefix holds.
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/util/result.hpp"
 
@@ -30,5 +34,40 @@ struct Fmp4Scan {
 // Scans `path`. An Error only for I/O failures or a file that is not an MP4 at all; a torn tail is
 // normal and reported through complete_size.
 Result<Fmp4Scan> scan_fmp4(const std::filesystem::path& path);
+
+// ---- pieces, for the segment writer (segment_writer.hpp) ----
+
+struct Fmp4Track {
+  std::uint32_t timescale = 0;
+  bool video = false;
+  std::uint32_t default_duration = 0;  // from trex
+};
+using Fmp4Tracks = std::map<std::uint32_t, Fmp4Track>;
+
+// One track's run of samples in a moof.
+struct Fmp4Fragment {
+  std::uint32_t track_id = 0;
+  bool video = false;
+  bool starts_with_sync = false;  // its first sample is a keyframe
+  std::int64_t start_ns = 0;      // decode time of its first sample
+  std::int64_t end_ns = 0;        // and of the end of its last
+};
+
+// The tracks a moov box (whole box, header included) declares.
+Fmp4Tracks parse_moov(std::string_view moov);
+// The track fragments of a moof box (whole box); tracks not in `tracks` are skipped.
+std::vector<Fmp4Fragment> parse_moof(std::string_view moof, const Fmp4Tracks& tracks);
+
+// Splits a byte stream into whole top-level boxes, however the bytes arrive.
+class Fmp4BoxStream {
+ public:
+  void feed(std::string_view bytes) { buffer_.append(bytes); }
+  // The next complete box (type, whole box bytes), if one is complete.
+  std::optional<std::pair<std::string, std::string>> next();
+  std::size_t buffered() const { return buffer_.size(); }
+
+ private:
+  std::string buffer_;
+};
 
 }  // namespace classcam::spool

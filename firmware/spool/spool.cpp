@@ -113,7 +113,7 @@ Status Spool::open() {
       logger()->warn("{}: no session record for {}; left as it is", mf.string(), id);
       continue;
     }
-    sessions_[id] = Session{entry.path(), std::move(m)};
+    sessions_[id] = Session{entry.path(), std::move(m), nullptr, {}};
   }
   if (ec) return Error{"spool: cannot list " + sessions_dir_.string() + ": " + ec.message()};
 
@@ -162,12 +162,54 @@ Status Spool::append(Session& s, const std::string& record) {
 Status Spool::begin_session(const SessionInfo& info) {
   if (!valid_session_id(info.session_id)) return Error{"spool: invalid session id \"" + info.session_id + "\""};
   if (sessions_.count(info.session_id) != 0) return Error{"spool: session " + info.session_id + " exists already"};
-  Session s{session_dir(info.session_id), {}};
+  Session s{session_dir(info.session_id), {}, nullptr, {}};
   if (auto st = make_durable_dir(s.dir); !st) return Error{"spool: " + st.error().message};
   if (auto st = append(s, session_record(info)); !st) return st;
   s.manifest.session = info;
+  s.writer = std::make_unique<SegmentWriter>(s.dir, info.segment_duration_ms);
   sessions_.emplace(info.session_id, std::move(s));
   return ok_status();
+}
+
+std::int64_t Spool::running_ns(const Session& s, std::int64_t media_ns) const {
+  const std::int64_t first = s.writer && s.writer->first_media_ns() ? *s.writer->first_media_ns() : 0;
+  return s.time_base.first_sample_running_ns.value_or(first) + (media_ns - first);
+}
+
+util::TimePoint Spool::utc_of(const Session& s, std::int64_t running) const {
+  if (s.time_base.utc_at_running_zero == std::chrono::system_clock::time_point{}) return util::now_utc();
+  return std::chrono::time_point_cast<std::chrono::milliseconds>(s.time_base.utc_at_running_zero +
+                                                                 std::chrono::nanoseconds(running));
+}
+
+Result<WriteOutcome> Spool::write(const std::string& session_id, std::string_view bytes, const TimeBase& time_base) {
+  Session* s = find(session_id);
+  if (s == nullptr || !s->writer) return Error{"spool: session " + session_id + " is not recording"};
+  s->time_base = time_base;
+  auto events = s->writer->feed(bytes);
+  if (!events) return Error{"spool: " + events.error().message};
+  WriteOutcome out;
+  for (const auto& e : *events) {
+    const std::int64_t rt = running_ns(*s, e.start_ns);
+    if (e.kind == WriterEvent::Kind::opened) {
+      const OpenedSegment o{e.index, segment_name(e.index), rt, utc_of(*s, rt)};
+      if (auto st = segment_opened(session_id, o); !st) return st.error();
+      out.opened.push_back(o);
+    } else {
+      const auto opened = s->manifest.opened.find(e.index);
+      const auto utc = opened != s->manifest.opened.end() ? opened->second.start_utc : utc_of(*s, rt);
+      auto entry = close_segment(session_id, e.index, rt, e.end_ns - e.start_ns, utc);
+      if (!entry) return entry.error();
+      out.closed.push_back(*entry);
+    }
+  }
+  return out;
+}
+
+Status Spool::sync_open(const std::string& session_id) {
+  Session* s = find(session_id);
+  if (s == nullptr || !s->writer) return ok_status();
+  return s->writer->sync();
 }
 
 Status Spool::segment_opened(const std::string& session_id, const OpenedSegment& opened) {
@@ -302,6 +344,7 @@ RecoveredSession Spool::recover_files(const std::string& id, Session& s) {
                      e->size_bytes));
   }
   out.segments = static_cast<std::uint32_t>(s.manifest.segments.size());
+  for (const auto& e : s.manifest.segments) out.recorded_ns += e.duration_ns;
   return out;
 }
 
@@ -319,6 +362,17 @@ std::vector<RecoveredSession> Spool::recover() {
 Result<RecoveredSession> Spool::finish_session(const std::string& session_id, const std::string& reason) {
   Session* s = find(session_id);
   if (s == nullptr) return Error{"spool: no session " + session_id};
+  if (s->writer) {
+    // The segment being written holds only whole fragments: it closes like any other.
+    if (const auto e = s->writer->finish()) {
+      const std::int64_t rt = running_ns(*s, e->start_ns);
+      const auto opened = s->manifest.opened.find(e->index);
+      const auto utc = opened != s->manifest.opened.end() ? opened->second.start_utc : utc_of(*s, rt);
+      auto entry = close_segment(session_id, e->index, rt, e->end_ns - e->start_ns, utc);
+      if (!entry) logger()->error("session {}: {}", session_id, entry.error().message);
+    }
+    s->writer.reset();
+  }
   RecoveredSession r = recover_files(session_id, *s);
   util::TimePoint ended = s->manifest.session->started_at;
   for (const auto& e : s->manifest.segments) ended = std::max(ended, add_ns(e.start_utc, e.duration_ns));

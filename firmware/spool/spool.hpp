@@ -16,9 +16,11 @@
 //
 // Threading: a Spool is not thread-safe and does blocking I/O (fsync, hashing). The daemon owns it
 // through SpoolService, which runs every call on one strand of the worker pool.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +30,7 @@
 #include "common/util/result.hpp"
 #include "firmware/spool/manifest.hpp"
 #include "firmware/spool/quota.hpp"
+#include "firmware/spool/segment_writer.hpp"
 
 namespace classcam::spool {
 
@@ -51,8 +54,20 @@ struct Usage {
 struct RecoveredSession {
   std::string session_id;
   std::uint32_t segments = 0;                     // closed segments the session now has
+  std::int64_t recorded_ns = 0;                   // their total duration
   std::vector<protocol::SegmentEntry> recovered;  // closed by recovery
   std::vector<std::string> notes;                 // what recovery did, for the log
+};
+
+// Maps the recorder's media time to wall-clock and pipeline time (for manifest start times).
+struct TimeBase {
+  std::chrono::system_clock::time_point utc_at_running_zero{};  // unset: now is used
+  std::optional<std::int64_t> first_sample_running_ns;          // running time of the stream's first sample
+};
+
+struct WriteOutcome {
+  std::vector<OpenedSegment> opened;
+  std::vector<protocol::SegmentEntry> closed;
 };
 
 struct Eviction {
@@ -75,9 +90,8 @@ class Spool {
   // Recovers every session without an end record (see the top of this file).
   std::vector<RecoveredSession> recover();
 
-  static std::string segment_name(std::uint32_t index);             // "seg-00007.mp4"
-  static std::string temp_name(std::uint32_t index);                // "seg-00007.mp4.part"
-  static constexpr const char* kTempPattern = "seg-%05d.mp4.part";  // printf form of temp_name
+  static std::string segment_name(std::uint32_t index);  // "seg-00007.mp4"
+  static std::string temp_name(std::uint32_t index);     // "seg-00007.mp4.part"
   // The index in a segment or temporary file name ("seg-00007.mp4[.part]"), if it is one.
   static std::optional<std::uint32_t> index_of(const std::string& file_name);
   // Where a session's files live, under a spool directory (the same path session_dir gives).
@@ -86,14 +100,20 @@ class Spool {
   std::filesystem::path session_dir(const std::string& session_id) const;
 
   // ---- recording ----
+  // Creates the session's directory and manifest, and a SegmentWriter for its stream.
   Status begin_session(const protocol::SessionInfo& info);
+  // The next bytes of the session's fragmented-MP4 stream: segments are opened and closed (durably, with
+  // their manifest records) as the stream crosses segment boundaries.
+  Result<WriteOutcome> write(const std::string& session_id, std::string_view bytes, const TimeBase& time_base);
+  // fdatasync of the session's open segment.
+  Status sync_open(const std::string& session_id);
   Status segment_opened(const std::string& session_id, const OpenedSegment& opened);
   Result<protocol::SegmentEntry> close_segment(const std::string& session_id, std::uint32_t index,
                                                std::int64_t start_pts_ns, std::int64_t duration_ns,
                                                util::TimePoint start_utc);
   Status add_bookmark(const protocol::Bookmark& bookmark);
-  // Ends a session: closes whatever segment files are still open (as recovery does: after a clean stop
-  // there are none, after a torn-down pipeline the last one), then writes the end record.
+  // Ends a session: closes the segment being written, then whatever other segment files are still open
+  // (as recovery does; normally there are none), then writes the end record.
   Result<RecoveredSession> finish_session(const std::string& session_id, const std::string& reason);
   Result<protocol::SessionInfo> end_session(const std::string& session_id, util::TimePoint ended_at,
                                             const std::string& reason);
@@ -118,7 +138,11 @@ class Spool {
   struct Session {
     std::filesystem::path dir;
     Manifest manifest;
+    std::unique_ptr<SegmentWriter> writer;  // while recording
+    TimeBase time_base;
   };
+  std::int64_t running_ns(const Session& s, std::int64_t media_ns) const;
+  util::TimePoint utc_of(const Session& s, std::int64_t running_ns) const;
   Session* find(const std::string& session_id);
   Status append(Session& s, const std::string& record);
   Result<protocol::SegmentEntry> close_file(Session& s, std::uint32_t index, const std::filesystem::path& from,
