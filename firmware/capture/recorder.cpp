@@ -165,4 +165,14 @@ std::optional<std::int64_t> Recorder::running_time_ns() const {
   return static_cast<std::int64_t>(now - base);
 }
 
+Status warm_up(const std::string& description) {
+  std::string error;
+  ElementPtr p = parse_pipeline(description, error);
+  if (!p) return Error{error};
+  const auto r = gst_element_set_state(p.get(), GST_STATE_READY);
+  gst_element_set_state(p.get(), GST_STATE_NULL);
+  if (r == GST_STATE_CHANGE_FAILURE) return Error{"the pipeline does not reach READY"};
+  return ok_status();
+}
+
 }  // namespace classcam::capture

@@ -77,4 +77,9 @@ class Recorder {
   bool reported_error_ = false;
 };
 
+// Builds a pipeline and takes it to READY and back, without opening a camera: loads the plugins, the
+// encoder libraries and the overlay's fonts once at start-up, so the first recording starts as quickly
+// as the later ones. Blocking (a few hundred ms the first time); returns what failed, if anything.
+Status warm_up(const std::string& description);
+
 }  // namespace classcam::capture

@@ -10,6 +10,7 @@
 #include "common/util/hash.hpp"
 #include "common/util/version.hpp"
 #include "firmware/capture/probe.hpp"
+#include "firmware/capture/recorder.hpp"
 #include "firmware/session/led.hpp"
 
 namespace classcam::daemon {
@@ -87,6 +88,9 @@ void Daemon::start() {
     }
     logger()->info("audio: {} ({})", capture::to_string(selection->audio), selection->audio_reason);
     for (const auto& w : selection->warnings) logger()->warn("{}", w);
+    if (auto st = capture::warm_up(capture::plan_recording(config_, *selection).description); !st) {
+      logger()->warn("the recording pipeline did not warm up: {}", st.error().message);
+    }
   } else {
     // Not fatal: the control socket must answer so a technician can see what is wrong.
     logger()->error("capture is not possible: {}", selection.error().message);

@@ -125,6 +125,8 @@ void Controller::start(const StartRequest& request, Done<SessionInfo> done) {
   if (request.duration_s && std::chrono::seconds(*request.duration_s) < limit_)
     limit_ = std::chrono::seconds(*request.duration_s);
 
+  // The spool prepares the session (quota, directory, fsync'd manifest) while the pipeline starts: the
+  // stream waits in memory for the few milliseconds that may take, off the trigger's critical path.
   deps_.spool.run(
       [info = a.info, reserve = reserve_bytes()](Spool& s) -> Status {
         if (auto room = s.make_room(reserve); !room) return room.error();
@@ -137,18 +139,26 @@ void Controller::start(const StartRequest& request, Done<SessionInfo> done) {
           return;
         }
         active_->session_created = true;
-        if (preview_running_) {
-          launch_after_preview_ = true;  // the camera is busy for a moment with a snapshot
-          return;
-        }
-        launch();
+        flush();
       });
+  if (preview_running_) {
+    launch_after_preview_ = true;  // the camera is busy for a moment with a snapshot
+    return;
+  }
+  launch();
 }
 
 void Controller::launch() {
   auto& a = *active_;
   capture::Recorder::Events ev;
   ev.data = [this](capture::SamplePtr s) { on_data(std::move(s)); };
+  ev.started = [this] {
+    if (!active_) return;
+    logger()->debug(
+        "session {}: pipeline playing {} ms after the trigger", active_->info.session_id,
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - active_->requested_at)
+            .count());
+  };
   ev.eos = [this] { on_eos(); };
   ev.error = [this](const std::string& e) { on_recorder_error(e); };
   a.recorder = std::make_unique<capture::Recorder>(deps_.io, a.plan.description, deps_.config.video.privacy_zones, ev);
@@ -168,11 +178,12 @@ void Controller::fail_start(const std::string& reason) {
   std::unique_ptr<Active> a = std::move(active_);
   logger()->error("session {} could not start: {}", a->info.session_id, reason);
   dispose(deps_.io, std::move(a->recorder));
-  if (a->session_created) {
-    deps_.spool.run([id = a->info.session_id, why = "could not start: " + reason](Spool& s) {
-      if (auto r = s.finish_session(id, why); !r) logger()->error("{}", r.error().message);
-    });
-  }
+  // Queued behind the session's creation on the spool strand, so it ends a session that got created,
+  // and finds nothing when creating it was what failed.
+  deps_.spool.run([id = a->info.session_id, why = "could not start: " + reason](Spool& s) {
+    if (s.manifest(id) == nullptr) return;
+    if (auto r = s.finish_session(id, why); !r) logger()->error("{}", r.error().message);
+  });
   go(RecorderState::error, reason);
   if (a->start_done) a->start_done(Error{reason});
   if (a->shutdown) a->shutdown->second();
@@ -206,7 +217,7 @@ void Controller::on_data(capture::SamplePtr sample) {
 void Controller::flush() {
   auto& a = *active_;
   a.flush_posted = false;
-  if (a.pending.empty()) return;
+  if (a.pending.empty() || !a.session_created) return;
   if (a.recorder) {
     if (const auto zero = a.recorder->utc_at_running_zero()) a.time_base.utc_at_running_zero = *zero;
   }
