@@ -100,9 +100,9 @@ std::string format_status(const Json& j) {
     out += fmt::format("  session   {}, started by {}\n", session_label(s), str(s, "trigger"));
     if (j.contains("progress")) {
       const Json& p = j["progress"];
-      out += fmt::format("  recorded  {} in {} segments, {} bookmarks\n",
+      out += fmt::format("  recorded  {} in {} segment{}, {} bookmark{}\n",
                          format_duration(static_cast<std::int64_t>(num(p, "recorded_ms"))), num(p, "segments"),
-                         num(p, "bookmarks"));
+                         num(p, "segments") == 1 ? "" : "s", num(p, "bookmarks"), num(p, "bookmarks") == 1 ? "" : "s");
     }
   }
   if (j.contains("capture")) {

@@ -366,9 +366,7 @@ void Controller::finish(Result<spool::RecoveredSession> ended) {
   Result<SessionInfo> info = Error{""};
   if (ended) {
     a->recorded_ns = ended->recorded_ns;
-    info = a->info;
-    info->segment_count = ended->segments;
-    info->end_reason = a->error.value_or(a->end_reason);
+    info = ended->ended;
     logger()->info("session {} ended ({}): {} segments, {:.1f} s recorded", a->info.session_id, *info->end_reason,
                    ended->segments, static_cast<double>(a->recorded_ns) / 1e9);
   } else {

@@ -376,7 +376,9 @@ Result<RecoveredSession> Spool::finish_session(const std::string& session_id, co
   RecoveredSession r = recover_files(session_id, *s);
   util::TimePoint ended = s->manifest.session->started_at;
   for (const auto& e : s->manifest.segments) ended = std::max(ended, add_ns(e.start_utc, e.duration_ns));
-  if (auto st = end_session(session_id, ended, reason); !st) return st.error();
+  auto info = end_session(session_id, ended, reason);
+  if (!info) return info.error();
+  r.ended = *info;
   for (const auto& n : r.notes) logger()->info("session {}: {}", session_id, n);
   if (!r.recovered.empty() || !r.notes.empty()) {
     logger()->warn("session {}: {}; {} segments kept, {} recovered", session_id, reason, r.segments,

@@ -57,6 +57,7 @@ struct RecoveredSession {
   std::int64_t recorded_ns = 0;                   // their total duration
   std::vector<protocol::SegmentEntry> recovered;  // closed by recovery
   std::vector<std::string> notes;                 // what recovery did, for the log
+  protocol::SessionInfo ended;                    // as the end record has it
 };
 
 // Maps the recorder's media time to wall-clock and pipeline time (for manifest start times).
