@@ -28,7 +28,7 @@ std::string error_of(std::string_view line) {
 class EchoServer {
  public:
   explicit EchoServer(const std::filesystem::path& path)
-      : server_(io_, path, [](const Request& r, Server::Reply reply) {
+      : server_(io_, path, [](const Request& r, const Server::Reply& reply) {
           reply(ok_response({{"echo", encode_request(r)}}));
         }) {}
   Status listen() {
@@ -55,7 +55,7 @@ std::string converse(const std::filesystem::path& path, const std::string& bytes
   const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
-  std::strcpy(a.sun_path, path.c_str());
+  std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
   std::size_t off = 0;
   while (off < bytes.size()) {
@@ -148,7 +148,7 @@ TEST(ControlServer, StaleSocketIsReplacedLiveOneAndOtherFilesAreNot) {
     const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un a{};
     a.sun_family = AF_UNIX;
-    std::strcpy(a.sun_path, path.c_str());
+    std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
     ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
     ::close(fd);
   }

@@ -57,10 +57,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     logger()->debug("control request: {}", to_string(request->cmd));
-    handler_(*request, [self = shared_from_this()](Json response) { self->respond(std::move(response), true); });
+    handler_(*request, [self = shared_from_this()](const Json& response) { self->respond(response, true); });
   }
 
-  void respond(Json response, bool keep_open) {
+  void respond(const Json& response, bool keep_open) {
     out_ = response.dump() + "\n";
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), keep_open](const boost::system::error_code& ec, std::size_t) {

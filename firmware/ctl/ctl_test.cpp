@@ -43,9 +43,11 @@ Run run_ctl(Fake& fake, const std::vector<std::string>& args) {
   return {code, out.str(), err.str()};
 }
 
-const Json kSession = Json::parse(R"({"session_id":"3f2c1a9e-0b1d-4e2f-9a8b-7c6d5e4f3a2b","unit_id":"room-12",
+Json session() {
+  return Json::parse(R"({"session_id":"3f2c1a9e-0b1d-4e2f-9a8b-7c6d5e4f3a2b","unit_id":"room-12",
   "title":"Year 8 maths","trigger":"local","started_at":"2026-11-23T09:00:00.000Z","segment_duration_ms":2000,
   "ended_at":"2026-11-23T09:00:10.500Z","segment_count":6,"end_reason":"stopped with classcamctl"})");
+}
 
 }  // namespace
 
@@ -57,7 +59,7 @@ TEST(Ctl, StatusWhileRecording) {
     "capture":{"video":"test","resolution":"1920x1080@30","encoder":"x264enc","audio":"alsa"},
     "spool":{"used_bytes":812000000,"limit_bytes":12000000000,"backlog_segments":4,"backlog_bytes":4200000},
     "led":true})");
-  fake.response["session"] = kSession;
+  fake.response["session"] = session();
   const auto r = run_ctl(fake, {"status"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"status"})"));
@@ -90,7 +92,7 @@ TEST(Ctl, StatusInTheErrorStateShowsTheReason) {
 
 TEST(Ctl, StartStopBookmarkPrintWhatHappened) {
   Fake fake;
-  fake.response = {{"ok", true}, {"session", kSession}};
+  fake.response = {{"ok", true}, {"session", session()}};
   auto r = run_ctl(fake, {"--socket", "/tmp/x.sock", "start", "--title", "Year 8 maths"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(fake.last_socket, "/tmp/x.sock");
@@ -113,7 +115,7 @@ TEST(Ctl, StartStopBookmarkPrintWhatHappened) {
 
 TEST(Ctl, JsonPrintsTheDaemonsAnswer) {
   Fake fake;
-  fake.response = {{"ok", true}, {"session", kSession}};
+  fake.response = {{"ok", true}, {"session", session()}};
   const auto r = run_ctl(fake, {"--json", "stop"});
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(Json::parse(r.out), fake.response);

@@ -120,11 +120,11 @@ TEST(Daemon, BookmarkAndStopAreRefusedWhenIdle) {
   test::TempDir dir;
   Harness h(test_config(dir));
   std::optional<Result<protocol::Bookmark>> b;
-  h.daemon_->controller().bookmark("x", protocol::Trigger::local, [&](Result<protocol::Bookmark> r) { b = r; });
+  h.daemon_->controller().bookmark("x", protocol::Trigger::local, [&](const Result<protocol::Bookmark>& r) { b = r; });
   ASSERT_TRUE(b && !b->ok());
   EXPECT_NE(b->error().message.find("not recording"), std::string::npos);
   std::optional<Result<protocol::SessionInfo>> s;
-  h.daemon_->controller().stop("x", [&](Result<protocol::SessionInfo> r) { s = r; });
+  h.daemon_->controller().stop("x", [&](const Result<protocol::SessionInfo>& r) { s = r; });
   ASSERT_TRUE(s && !s->ok());
   EXPECT_EQ(h.state(), RecorderState::idle);
   // A short press while idle starts, never bookmarks.
@@ -141,7 +141,7 @@ TEST(Daemon, MaxSessionLengthStopsByItself) {
   Harness h(cfg);
   std::optional<Result<protocol::SessionInfo>> started;
   h.daemon_->controller().start({protocol::Trigger::hub, "timed", std::nullopt, 2},
-                                [&](Result<protocol::SessionInfo> r) { started = r; });
+                                [&](const Result<protocol::SessionInfo>& r) { started = r; });
   ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
   ASSERT_TRUE(started->ok()) << started->error().message;
   ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));

@@ -8,7 +8,7 @@ using namespace classcam::gpio;
 using namespace std::chrono_literals;
 
 namespace {
-const Clock::time_point t0 = Clock::time_point(10s);
+constexpr Clock::time_point t0{std::chrono::seconds(10)};
 }
 
 TEST(Gestures, ShortPressReportsPressThenShortWithItsDuration) {

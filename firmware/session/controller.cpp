@@ -132,7 +132,7 @@ void Controller::start(const StartRequest& request, Done<SessionInfo> done) {
         if (auto room = s.make_room(reserve); !room) return room.error();
         return s.begin_session(info);
       },
-      [this, id = a.info.session_id](Status st) {
+      [this, id = a.info.session_id](const Status& st) {
         if (!active_ || active_->info.session_id != id) return;
         if (!st) {
           fail_start(st.error().message);
@@ -273,7 +273,7 @@ void Controller::on_written(const std::string& id, Result<spool::WriteOutcome> r
 void Controller::check_quota() {
   if (!active_ || sm_.state() != RecorderState::recording) return;
   deps_.spool.run([reserve = reserve_bytes()](Spool& s) { return s.make_room(reserve); },
-                  [this, id = active_->info.session_id](Result<spool::Eviction> r) {
+                  [this, id = active_->info.session_id](const Result<spool::Eviction>& r) {
                     if (r || !active_ || active_->info.session_id != id) return;
                     if (sm_.state() == RecorderState::recording)
                       begin_stop("stopped: the spool is full", r.error().message);
@@ -427,7 +427,7 @@ void Controller::bookmark(const std::string& label, protocol::Trigger source, Do
                     ? std::max<std::int64_t>(0, (*rt - *a.first_pts) / 1'000'000)
                     : std::chrono::duration_cast<std::chrono::milliseconds>(b.at - a.info.started_at).count();
   deps_.spool.run([b](Spool& s) { return s.add_bookmark(b); },
-                  [this, b, done = std::move(done)](Status st) {
+                  [this, b, done = std::move(done)](const Status& st) {
                     if (!st) {
                       done(st.error());
                       return;

@@ -21,8 +21,8 @@ using Json = nlohmann::json;
 
 namespace {
 
-const std::string kDaemon = std::string(CLASSCAM_BINARY_DIR) + "/firmware/daemon/classcamd";
-const std::string kCtl = std::string(CLASSCAM_BINARY_DIR) + "/firmware/ctl/classcamctl";
+std::string daemon_binary() { return std::string(CLASSCAM_BINARY_DIR) + "/firmware/daemon/classcamd"; }
+std::string ctl_binary() { return std::string(CLASSCAM_BINARY_DIR) + "/firmware/ctl/classcamctl"; }
 
 class Unit {
  public:
@@ -41,14 +41,14 @@ class Unit {
   }
 
   void start_daemon() {
-    daemon_ = std::make_unique<test::Process>(std::vector<std::string>{kDaemon, "--config", config_.string()},
+    daemon_ = std::make_unique<test::Process>(std::vector<std::string>{daemon_binary(), "--config", config_.string()},
                                               dir_ / ("classcamd-" + std::to_string(++runs_) + ".log"));
     ASSERT_TRUE(test::wait_until([&] { return ctl({"status"}).exit_code == 0; }, 20s)) << daemon_->output();
   }
   test::Process& daemon() { return *daemon_; }
 
   test::RunResult ctl(const std::vector<std::string>& args, std::chrono::milliseconds timeout = 60s) {
-    std::vector<std::string> argv = {kCtl, "--socket", socket().string()};
+    std::vector<std::string> argv = {ctl_binary(), "--socket", socket().string()};
     argv.insert(argv.end(), args.begin(), args.end());
     return test::run(argv, timeout);
   }
