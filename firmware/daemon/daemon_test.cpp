@@ -9,6 +9,7 @@
 #include "common/util/time.hpp"
 #include "firmware/gpio/fake.hpp"
 #include "firmware/spool/manifest.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
 
 using namespace classcam;
@@ -149,4 +150,62 @@ TEST(Daemon, MaxSessionLengthStopsByItself) {
   ASSERT_TRUE(m.ended());
   EXPECT_EQ(m.end->end_reason, "reached the requested duration");
   EXPECT_EQ(m.session->trigger, protocol::Trigger::hub);
+}
+
+TEST(Daemon, FileSourceReplaysAMediaFileAndTheSessionEndsWithIt) {
+  test::TempDir dir;
+  const auto media = dir / "lesson.mp4";
+  const auto made = test::run({"gst-launch-1.0", "-q", "videotestsrc", "num-buffers=75", "pattern=ball", "!",
+                               "video/x-raw,width=320,height=240,framerate=25/1", "!", "x264enc", "!", "mp4mux", "!",
+                               "filesink", "location=" + media.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto cfg = test_config(dir);
+  cfg.video.source = "file";
+  cfg.video.file = media;
+  cfg.audio.source = "none";
+  Harness h(cfg);
+  std::optional<Result<protocol::SessionInfo>> started;
+  h.daemon_->controller().start({protocol::Trigger::local, std::nullopt, std::nullopt, std::nullopt},
+                                [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
+  ASSERT_TRUE(started->ok()) << started->error().message;
+  // The file lasts 3 s; the session ends by itself when it does.
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
+  const auto m = manifest_of(cfg.spool.dir, (*started)->session_id);
+  ASSERT_TRUE(m.ended());
+  EXPECT_EQ(m.end->end_reason, "the source ended");
+  std::int64_t ns = 0;
+  for (const auto& s : m.segments) ns += s.duration_ns;
+  EXPECT_NEAR(static_cast<double>(ns) / 1e9, 3.0, 0.2);
+}
+
+TEST(Daemon, AudioOnlyRoomsRecordSoundAndNoPicture) {
+  test::TempDir dir;
+  auto cfg = test_config(dir);
+  cfg.video.enabled = false;
+  cfg.audio.codec = "opus";
+  Harness h(cfg);
+  std::optional<Result<std::string>> snap;
+  h.daemon_->controller().snapshot([&](const Result<std::string>& r) { snap = r; });
+  ASSERT_TRUE(snap && !snap->ok());
+  EXPECT_NE(snap->error().message.find("sound only"), std::string::npos) << snap->error().message;
+
+  std::optional<Result<protocol::SessionInfo>> started;
+  h.daemon_->controller().start({protocol::Trigger::local, std::nullopt, std::nullopt, std::nullopt},
+                                [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
+  ASSERT_TRUE(started->ok()) << started->error().message;
+  EXPECT_FALSE((*started)->video);
+  ASSERT_TRUE((*started)->audio);
+  EXPECT_EQ((*started)->audio->codec, protocol::AudioCodec::opus);
+  h.run_for(2500ms);
+  std::optional<Result<protocol::SessionInfo>> stopped;
+  h.daemon_->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
+  ASSERT_TRUE(h.run_until([&] { return stopped.has_value(); }, 20s));
+  const auto m = manifest_of(cfg.spool.dir, (*started)->session_id);
+  ASSERT_GE(m.segments.size(), 2u);
+  const auto first = cfg.spool.dir / "sessions" / (*started)->session_id / m.segments[0].file;
+  const auto streams = test::run(
+      {"ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", first.string()});
+  EXPECT_EQ(streams.output, "opus,audio\n") << "sound only, in Opus";
 }
