@@ -81,6 +81,11 @@ std::string decode_gray(const fs::path& media, const fs::path& out) {
 }
 
 // Collects the muxed stream as the spool would receive it.
+void start(Recorder& r) {
+  const auto st = r.start();
+  ASSERT_TRUE(st.ok()) << st.error().message;
+}
+
 struct Recording {
   std::string bytes;
   std::size_t samples = 0;
@@ -111,10 +116,7 @@ TEST(Recorder, StreamsFragmentsWhileRecordingAndFlushesTheLastOnStop) {
   boost::asio::io_context io;
   Recording rec;
   Recorder r(io, recording_plan(small_config()).description, {}, rec.events());
-  {
-    const auto st = r.start();
-    ASSERT_TRUE(st.ok()) << st.error().message;
-  }
+  ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.started || !rec.error.empty(); }, 20s));
   ASSERT_EQ(rec.error, "");
@@ -149,10 +151,7 @@ TEST(Recorder, PrivacyZonePixelsAreBlackInTheDecodedOutput) {
   boost::asio::io_context io;
   Recording rec;
   Recorder r(io, recording_plan(c).description, c.video.privacy_zones, rec.events());
-  {
-    const auto st = r.start();
-    ASSERT_TRUE(st.ok()) << st.error().message;
-  }
+  ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.started; }, 20s));
   run_for(io, 1500ms);
@@ -181,10 +180,7 @@ TEST(Recorder, SnapshotDuringARecordingIsAJpegWithTheZonesBlackedOut) {
   boost::asio::io_context io;
   Recording rec;
   Recorder r(io, recording_plan(c).description, c.video.privacy_zones, rec.events());
-  {
-    const auto st = r.start();
-    ASSERT_TRUE(st.ok()) << st.error().message;
-  }
+  ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.samples > 10; }, 20s));
   const std::size_t samples_before = rec.samples;
@@ -253,10 +249,7 @@ TEST(Recorder, LibcameraWithNoCameraFailsFastWithAClearMessage) {
   boost::asio::io_context io;
   Recording rec;
   Recorder r(io, plan_recording(c, forced).description, {}, rec.events());
-  {
-    const auto st = r.start();
-    ASSERT_TRUE(st.ok()) << st.error().message;
-  }
+  ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return !rec.error.empty(); }, 10s));
   EXPECT_NE(rec.error.find("camera"), std::string::npos) << rec.error;

@@ -22,12 +22,6 @@ namespace {
 
 log::Logger logger() { return log::get("daemon"); }
 
-bool valid_id(const std::string& id) {
-  if (id.empty() || id.size() > 64 || id[0] == '-') return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
-}
-
 std::string describe_state(const protocol::UnitState& s) {
   switch (s.state) {
     case RecorderState::recording: return "recording session " + s.session_id.value_or("?");
@@ -43,7 +37,7 @@ std::string read_unit_id(const std::filesystem::path& state_dir) {
   std::string id;
   if (in && std::getline(in, id)) {
     while (!id.empty() && (id.back() == ' ' || id.back() == '\r')) id.pop_back();
-    if (valid_id(id)) return id;
+    if (protocol::is_valid_id(id)) return id;
     logger()->warn("{}: not a valid unit id; using \"unenrolled\"", (state_dir / "unit_id").string());
   }
   return "unenrolled";

@@ -71,6 +71,15 @@ class Harness {
   std::unique_ptr<daemon::Daemon> daemon_;
 };
 
+// Starts a session through the controller and runs the loop until it records (or fails the test).
+protocol::SessionInfo start_session(Harness& h, const session::StartRequest& request = {}) {
+  std::optional<Result<protocol::SessionInfo>> started;
+  h.daemon_->controller().start(request, [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  EXPECT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
+  EXPECT_TRUE(started && started->ok()) << (started ? started->error().message : "no answer");
+  return started && started->ok() ? started->value() : protocol::SessionInfo{};
+}
+
 spool::Manifest manifest_of(const std::filesystem::path& spool_dir, const std::string& id) {
   return spool::parse_manifest(test::read_file(spool_dir / "sessions" / id / "manifest.jsonl"));
 }
@@ -140,13 +149,9 @@ TEST(Daemon, MaxSessionLengthStopsByItself) {
   test::TempDir dir;
   auto cfg = test_config(dir);
   Harness h(cfg);
-  std::optional<Result<protocol::SessionInfo>> started;
-  h.daemon_->controller().start({protocol::Trigger::hub, "timed", std::nullopt, 2},
-                                [&](const Result<protocol::SessionInfo>& r) { started = r; });
-  ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
-  ASSERT_TRUE(started->ok()) << started->error().message;
+  const auto started = start_session(h, {protocol::Trigger::hub, "timed", std::nullopt, 2});
   ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
-  const auto m = manifest_of(cfg.spool.dir, (*started)->session_id);
+  const auto m = manifest_of(cfg.spool.dir, started.session_id);
   ASSERT_TRUE(m.ended());
   EXPECT_EQ(m.end->end_reason, "reached the requested duration");
   EXPECT_EQ(m.session->trigger, protocol::Trigger::hub);
@@ -164,14 +169,10 @@ TEST(Daemon, FileSourceReplaysAMediaFileAndTheSessionEndsWithIt) {
   cfg.video.file = media;
   cfg.audio.source = "none";
   Harness h(cfg);
-  std::optional<Result<protocol::SessionInfo>> started;
-  h.daemon_->controller().start({protocol::Trigger::local, std::nullopt, std::nullopt, std::nullopt},
-                                [&](const Result<protocol::SessionInfo>& r) { started = r; });
-  ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
-  ASSERT_TRUE(started->ok()) << started->error().message;
+  const auto started = start_session(h);
   // The file lasts 3 s; the session ends by itself when it does.
   ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
-  const auto m = manifest_of(cfg.spool.dir, (*started)->session_id);
+  const auto m = manifest_of(cfg.spool.dir, started.session_id);
   ASSERT_TRUE(m.ended());
   EXPECT_EQ(m.end->end_reason, "the source ended");
   std::int64_t ns = 0;
@@ -190,21 +191,17 @@ TEST(Daemon, AudioOnlyRoomsRecordSoundAndNoPicture) {
   ASSERT_TRUE(snap && !snap->ok());
   EXPECT_NE(snap->error().message.find("sound only"), std::string::npos) << snap->error().message;
 
-  std::optional<Result<protocol::SessionInfo>> started;
-  h.daemon_->controller().start({protocol::Trigger::local, std::nullopt, std::nullopt, std::nullopt},
-                                [&](const Result<protocol::SessionInfo>& r) { started = r; });
-  ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
-  ASSERT_TRUE(started->ok()) << started->error().message;
-  EXPECT_FALSE((*started)->video);
-  ASSERT_TRUE((*started)->audio);
-  EXPECT_EQ((*started)->audio->codec, protocol::AudioCodec::opus);
+  const auto started = start_session(h);
+  EXPECT_FALSE(started.video);
+  ASSERT_TRUE(started.audio);
+  EXPECT_EQ(started.audio->codec, protocol::AudioCodec::opus);
   h.run_for(2500ms);
   std::optional<Result<protocol::SessionInfo>> stopped;
   h.daemon_->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
   ASSERT_TRUE(h.run_until([&] { return stopped.has_value(); }, 20s));
-  const auto m = manifest_of(cfg.spool.dir, (*started)->session_id);
+  const auto m = manifest_of(cfg.spool.dir, started.session_id);
   ASSERT_GE(m.segments.size(), 2u);
-  const auto first = cfg.spool.dir / "sessions" / (*started)->session_id / m.segments[0].file;
+  const auto first = cfg.spool.dir / "sessions" / started.session_id / m.segments[0].file;
   const auto streams = test::run(
       {"ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", first.string()});
   EXPECT_EQ(streams.output, "opus,audio\n") << "sound only, in Opus";

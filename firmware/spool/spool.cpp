@@ -30,12 +30,6 @@ constexpr const char* kSessionsDir = "sessions";
 
 log::Logger logger() { return log::get("spool"); }
 
-bool valid_session_id(const std::string& id) {
-  if (id.empty() || id.size() > 64 || id[0] == '-') return false;
-  return std::all_of(id.begin(), id.end(),
-                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
-}
-
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::ostringstream ss;
@@ -160,7 +154,7 @@ Status Spool::append(Session& s, const std::string& record) {
 }
 
 Status Spool::begin_session(const SessionInfo& info) {
-  if (!valid_session_id(info.session_id)) return Error{"spool: invalid session id \"" + info.session_id + "\""};
+  if (!protocol::is_valid_id(info.session_id)) return Error{"spool: invalid session id \"" + info.session_id + "\""};
   if (sessions_.count(info.session_id) != 0) return Error{"spool: session " + info.session_id + " exists already"};
   Session s{session_dir(info.session_id), {}, nullptr, {}};
   if (auto st = make_durable_dir(s.dir); !st) return Error{"spool: " + st.error().message};
