@@ -37,11 +37,10 @@ GstPadProbeReturn FrameProbe::handle(GstPad* pad, GstPadProbeInfo* info) {
     if (GST_EVENT_TYPE(ev) == GST_EVENT_CAPS) {
       GstCaps* caps = nullptr;
       gst_event_parse_caps(ev, &caps);
-      GstVideoInfo vi;
-      format_ok_ =
-          caps != nullptr && gst_video_info_from_caps(&vi, caps) &&
-          (GST_VIDEO_INFO_FORMAT(&vi) == GST_VIDEO_FORMAT_I420 || GST_VIDEO_INFO_FORMAT(&vi) == GST_VIDEO_FORMAT_NV12);
-      rects_ = format_ok_ ? zone_rects(zones_, GST_VIDEO_INFO_WIDTH(&vi), GST_VIDEO_INFO_HEIGHT(&vi))
+      format_ok_ = caps != nullptr && gst_video_info_from_caps(&info_, caps) &&
+                   (GST_VIDEO_INFO_FORMAT(&info_) == GST_VIDEO_FORMAT_I420 ||
+                    GST_VIDEO_INFO_FORMAT(&info_) == GST_VIDEO_FORMAT_NV12);
+      rects_ = format_ok_ ? zone_rects(zones_, GST_VIDEO_INFO_WIDTH(&info_), GST_VIDEO_INFO_HEIGHT(&info_))
                           : std::vector<PixelRect>{};
     }
     return GST_PAD_PROBE_OK;
@@ -58,10 +57,8 @@ GstPadProbeReturn FrameProbe::handle(GstPad* pad, GstPadProbeInfo* info) {
     }
     GstBuffer* buf = gst_buffer_make_writable(GST_PAD_PROBE_INFO_BUFFER(info));
     GST_PAD_PROBE_INFO_DATA(info) = buf;
-    CapsPtr caps(gst_pad_get_current_caps(pad));
-    GstVideoInfo vi;
     GstVideoFrame frame;
-    if (!caps || !gst_video_info_from_caps(&vi, caps.get()) || !gst_video_frame_map(&frame, &vi, buf, GST_MAP_WRITE)) {
+    if (!gst_video_frame_map(&frame, &info_, buf, GST_MAP_WRITE)) {
       if (!warned_) {
         log::get("capture")->error("cannot map a frame to black out the privacy zones; dropping it");
         warned_ = true;
@@ -69,9 +66,9 @@ GstPadProbeReturn FrameProbe::handle(GstPad* pad, GstPadProbeInfo* info) {
       return GST_PAD_PROBE_DROP;
     }
     Frame420 f;
-    f.format = GST_VIDEO_INFO_FORMAT(&vi) == GST_VIDEO_FORMAT_NV12 ? PlanarFormat::nv12 : PlanarFormat::i420;
-    f.width = GST_VIDEO_INFO_WIDTH(&vi);
-    f.height = GST_VIDEO_INFO_HEIGHT(&vi);
+    f.format = GST_VIDEO_INFO_FORMAT(&info_) == GST_VIDEO_FORMAT_NV12 ? PlanarFormat::nv12 : PlanarFormat::i420;
+    f.width = GST_VIDEO_INFO_WIDTH(&info_);
+    f.height = GST_VIDEO_INFO_HEIGHT(&info_);
     for (guint p = 0; p < GST_VIDEO_FRAME_N_PLANES(&frame) && p < 3; ++p) {
       f.plane[p] = static_cast<std::uint8_t*>(GST_VIDEO_FRAME_PLANE_DATA(&frame, p));
       f.stride[p] = static_cast<std::uint32_t>(GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p));

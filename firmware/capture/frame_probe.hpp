@@ -7,6 +7,7 @@
 // to `on_frame`, which is fixed at construction and must only post it elsewhere. request_frame() may be
 // called from any thread.
 #include <gst/gst.h>
+#include <gst/video/video.h>
 
 #include <atomic>
 #include <functional>
@@ -39,6 +40,7 @@ class FrameProbe {
   std::atomic<bool> wanted_{false};
   // Streaming thread only.
   std::vector<PixelRect> rects_;
+  GstVideoInfo info_{};
   bool format_ok_ = false;
   bool warned_ = false;
   GstPad* pad_ = nullptr;

@@ -423,10 +423,11 @@ Status Spool::mark_uploaded(const std::string& session_id, std::uint32_t index) 
 }
 
 std::uint64_t Spool::open_part_bytes() const {
+  // Only a recording session has a segment open (its writer knows which); recovery closed the rest.
   std::uint64_t n = 0;
   for (const auto& [id, s] : sessions_) {
-    if (s.manifest.ended()) continue;
-    for (const auto& [index, o] : s.manifest.opened) n += file_size_or_zero(s.dir / temp_name(index));
+    if (!s.writer) continue;
+    if (const auto index = s.writer->open_index()) n += file_size_or_zero(s.dir / temp_name(*index));
   }
   return n;
 }
