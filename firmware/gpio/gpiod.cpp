@@ -110,7 +110,10 @@ class GpiodButton : public Button {
 
 Gpio open_gpiod(boost::asio::io_context& io, const config::UnitConfig::Gpio& c) {
   ChipPtr chip(gpiod_chip_open_lookup(c.chip.c_str()), ChipClose{});
-  if (!chip) throw failure("cannot open the GPIO chip", c, c.button_line);
+  if (!chip) {
+    throw std::runtime_error(
+        fmt::format("gpio: cannot open GPIO chip \"{}\" (gpio.chip): {}", c.chip, std::strerror(errno)));
+  }
 
   gpiod_line* led = gpiod_chip_get_line(chip.get(), c.led_line);
   if (led == nullptr) throw failure("no such LED line", c, c.led_line);
