@@ -1,0 +1,177 @@
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "firmware/control/client.hpp"
+#include "firmware/control/protocol.hpp"
+#include "firmware/control/server.hpp"
+#include "tests/support/tempdir.hpp"
+
+using namespace classcam;
+using namespace classcam::control;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string error_of(std::string_view line) {
+  auto r = parse_request(line);
+  return r ? "" : r.error().message;
+}
+
+// A server whose handler echoes the request, with the event loop on its own thread.
+class EchoServer {
+ public:
+  explicit EchoServer(const std::filesystem::path& path)
+      : server_(io_, path, [](const Request& r, const Server::Reply& reply) {
+          reply(ok_response({{"echo", encode_request(r)}}));
+        }) {}
+  Status listen() {
+    auto st = server_.listen();
+    thread_ = std::thread([this] { io_.run(); });
+    return st;
+  }
+  ~EchoServer() {
+    boost::asio::post(io_, [this] { server_.close(); });
+    guard_.reset();
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ = boost::asio::make_work_guard(io_);
+  Server server_;
+  std::thread thread_;
+};
+
+// Raw socket conversation: sends `bytes`, returns everything read until the server closes or 2 s pass.
+std::string converse(const std::filesystem::path& path, const std::string& bytes, std::size_t lines) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    const auto n = ::send(fd, bytes.data() + off, bytes.size() - off, MSG_NOSIGNAL);
+    if (n <= 0) break;
+    off += static_cast<std::size_t>(n);
+  }
+  std::string in;
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  char buf[4096];
+  while (static_cast<std::size_t>(std::count(in.begin(), in.end(), '\n')) < lines) {
+    const auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    in.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return in;
+}
+
+}  // namespace
+
+TEST(ControlProtocol, ValidRequests) {
+  auto r = parse_request(R"({"cmd":"start","title":"Year 8 maths"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->cmd, Command::start);
+  EXPECT_EQ(r->title, "Year 8 maths");
+  r = parse_request(R"({"cmd":"bookmark"})");
+  ASSERT_TRUE(r.ok());
+  EXPECT_FALSE(r->label);
+  for (const char* c : {"status", "stop", "snapshot"}) {
+    EXPECT_TRUE(parse_request(std::string(R"({"cmd":")") + c + "\"}").ok()) << c;
+  }
+}
+
+TEST(ControlProtocol, ErrorsSayWhatIsWrong) {
+  EXPECT_EQ(error_of("status"), "malformed request: not JSON");
+  EXPECT_EQ(error_of("[1,2]"), "malformed request: expected a JSON object such as {\"cmd\": \"status\"}");
+  EXPECT_EQ(error_of("{}"), "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot)");
+  EXPECT_EQ(error_of(R"({"cmd":7})"),
+            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot)");
+  EXPECT_EQ(error_of(R"({"cmd":"record"})"),
+            "unknown command \"record\" (expected one of: status, start, stop, bookmark, snapshot)");
+  EXPECT_EQ(error_of(R"({"cmd":"stop","title":"x"})"), "unknown field \"title\" for stop");
+  EXPECT_EQ(error_of(R"({"cmd":"start","title":5})"), "\"title\" must be a string");
+  EXPECT_EQ(error_of(R"({"cmd":"start","title":")" + std::string(201, 'a') + "\"}"),
+            "\"title\" is too long (201 bytes, at most 200)");
+  EXPECT_EQ(error_of(R"({"cmd":"bookmark","label":"a\u0007b"})"), "\"label\" contains a control character");
+}
+
+TEST(ControlServer, AnswersOverTheSocketWithMode0660) {
+  test::TempDir dir;
+  const auto path = dir / "run/classcamd.sock";
+  EchoServer server(path);
+  ASSERT_TRUE(server.listen().ok());
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  auto r = call(path, encode_request({Command::bookmark, std::nullopt, "hello"}), 5s);
+  ASSERT_TRUE(std::holds_alternative<Json>(r));
+  const Json& j = std::get<Json>(r);
+  EXPECT_EQ(j["ok"], true);
+  EXPECT_EQ(j["echo"]["label"], "hello");
+}
+
+TEST(ControlServer, ABadLineGetsAnErrorAndTheConnectionGoesOn) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  EchoServer server(path);
+  ASSERT_TRUE(server.listen().ok());
+  const std::string out = converse(path, "nonsense\n{\"cmd\":\"status\"}\n", 2);
+  EXPECT_EQ(out,
+            "{\"error\":\"malformed request: not JSON\",\"ok\":false}\n{\"echo\":{\"cmd\":\"status\"},\"ok\":true}\n");
+}
+
+TEST(ControlServer, AnOverlongRequestIsRefusedAndClosed) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  EchoServer server(path);
+  ASSERT_TRUE(server.listen().ok());
+  const std::string out = converse(path, std::string(100 * 1024, 'x') + "\n", 1);
+  EXPECT_EQ(out, "{\"error\":\"request too long (at most 64 KiB)\",\"ok\":false}\n");
+}
+
+TEST(ControlServer, StaleSocketIsReplacedLiveOneAndOtherFilesAreNot) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  {
+    // A socket file nobody listens on, as a crashed daemon leaves it.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+    ::close(fd);
+  }
+  EchoServer first(path);
+  ASSERT_TRUE(first.listen().ok());
+  EchoServer second(path);
+  const auto st = second.listen();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message.find("another classcamd is listening"), std::string::npos) << st.error().message;
+
+  const auto file = dir / "not-a-socket";
+  test::write_file(file, "data");
+  EchoServer third(file);
+  const auto st3 = third.listen();
+  ASSERT_FALSE(st3.ok());
+  EXPECT_NE(st3.error().message.find("is not a socket"), std::string::npos);
+  EXPECT_EQ(test::read_file(file), "data");
+}
+
+TEST(ControlClient, SaysWhenTheDaemonIsNotRunning) {
+  test::TempDir dir;
+  auto r = call(dir / "none.sock", encode_request({}), 1s);
+  ASSERT_TRUE(std::holds_alternative<CallError>(r));
+  EXPECT_EQ(std::get<CallError>(r).kind, ClientError::not_running);
+  EXPECT_NE(std::get<CallError>(r).message.find("classcamd is not running"), std::string::npos);
+}

@@ -1,0 +1,44 @@
+#pragma once
+// The local control protocol between classcamctl (or any script) and classcamd, over the unix socket
+// control.socket. One JSON object per line each way: a request, then its response. docs/control.md is
+// the reference; this header is its code.
+//
+//   {"cmd": "status"}
+//   {"cmd": "start", "title": "Year 8 maths"}      title optional
+//   {"cmd": "stop"}
+//   {"cmd": "bookmark", "label": "group work"}     label optional
+//   {"cmd": "snapshot"}
+//
+// Responses carry "ok": true with the command's fields, or "ok": false with "error": what went wrong.
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/protocol/json_reader.hpp"
+#include "common/util/result.hpp"
+
+namespace classcam::control {
+
+using protocol::Json;
+
+inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
+inline constexpr std::size_t kMaxTextLength = 200;  // titles and labels
+
+enum class Command { status, start, stop, bookmark, snapshot };
+std::string_view to_string(Command c);
+
+struct Request {
+  Command cmd = Command::status;
+  std::optional<std::string> title;  // start
+  std::optional<std::string> label;  // bookmark
+};
+
+// Validates one request line; the Error is the text sent back to the client.
+Result<Request> parse_request(std::string_view line);
+Json encode_request(const Request& r);
+
+Json ok_response(Json fields = Json::object());
+Json error_response(const std::string& message);
+
+}  // namespace classcam::control

@@ -1,0 +1,229 @@
+#include "firmware/daemon/daemon.hpp"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <fstream>
+#include <stdexcept>
+
+#include "common/log/log.hpp"
+#include "common/util/hash.hpp"
+#include "common/util/version.hpp"
+#include "firmware/capture/probe.hpp"
+#include "firmware/capture/recorder.hpp"
+#include "firmware/session/led.hpp"
+
+namespace classcam::daemon {
+
+using control::Json;
+using protocol::RecorderState;
+
+namespace {
+
+log::Logger logger() { return log::get("daemon"); }
+
+std::string describe_state(const protocol::UnitState& s) {
+  switch (s.state) {
+    case RecorderState::recording: return "recording session " + s.session_id.value_or("?");
+    case RecorderState::error: return "error: " + s.reason.value_or("");
+    default: return std::string(protocol::to_string(s.state));
+  }
+}
+
+}  // namespace
+
+std::string read_unit_id(const std::filesystem::path& state_dir) {
+  std::ifstream in(state_dir / "unit_id");
+  std::string id;
+  if (in && std::getline(in, id)) {
+    while (!id.empty() && (id.back() == ' ' || id.back() == '\r')) id.pop_back();
+    if (protocol::is_valid_id(id)) return id;
+    logger()->warn("{}: not a valid unit id; using \"unenrolled\"", (state_dir / "unit_id").string());
+  }
+  return "unenrolled";
+}
+
+Daemon::Daemon(boost::asio::io_context& io, config::UnitConfig config, std::unique_ptr<gpio::Button> button,
+               std::unique_ptr<gpio::Led> led)
+    : io_(io),
+      config_(std::move(config)),
+      unit_id_(read_unit_id(config_.unit.state_dir)),
+      button_(std::move(button)),
+      led_(std::move(led)),
+      notifier_(io) {}
+
+Daemon::~Daemon() {
+  // Worker-pool jobs post back to the loop and use the spool: let them finish before anything goes.
+  server_.reset();
+  pool_.join();
+}
+
+void Daemon::start() {
+  led_->set(false);
+  logger()->info("classcamd {} starting: unit {} (\"{}\")", kVersion, unit_id_, config_.unit.name);
+
+  spool::Spool spool(config_.spool);
+  if (auto st = spool.open(); !st) throw std::runtime_error(st.error().message);
+  const auto recovered = spool.recover();
+  for (const auto& r : recovered) {
+    logger()->warn("recovered session {} after an unclean stop: {} segments ({} closed by recovery)", r.session_id,
+                   r.segments, r.recovered.size());
+  }
+  spool_ = std::make_unique<spool::SpoolService>(io_, pool_, std::move(spool));
+
+  const auto caps = capture::probe(config_);
+  auto selection = capture::select(config_, caps);
+  if (selection) {
+    if (selection->video) {
+      logger()->info("video: {} ({})", capture::to_string(*selection->video), selection->video_reason);
+      logger()->info("encoder: {} ({})", capture::to_string(*selection->encoder), selection->encoder_reason);
+    } else {
+      logger()->info("video: none ({})", selection->video_reason);
+    }
+    logger()->info("audio: {} ({})", capture::to_string(selection->audio), selection->audio_reason);
+    for (const auto& w : selection->warnings) logger()->warn("{}", w);
+    if (auto st = capture::warm_up(capture::plan_recording(config_, *selection).description); !st) {
+      logger()->warn("the recording pipeline did not warm up: {}", st.error().message);
+    }
+  } else {
+    // Not fatal: the control socket must answer so a technician can see what is wrong.
+    logger()->error("capture is not possible: {}", selection.error().message);
+  }
+
+  controller_ = std::make_unique<session::Controller>(session::Controller::Deps{io_, pool_, *spool_, config_, unit_id_},
+                                                      std::move(selection));
+  controller_->on_change([this] { on_change(); });
+  if (button_) {
+    gestures_ = std::make_unique<gpio::ButtonGestures>(
+        io_, *button_, std::chrono::milliseconds(config_.gpio.long_press_ms),
+        std::chrono::milliseconds(config_.gpio.debounce_ms), [this](const gpio::Gesture& g) { on_gesture(g); });
+  }
+  server_ = std::make_unique<control::Server>(
+      io_, config_.control.socket,
+      [this](const control::Request& r, control::Server::Reply reply) { handle(r, std::move(reply)); });
+  if (auto st = server_->listen(); !st) throw std::runtime_error(st.error().message);
+  notifier_.ready(describe_state(controller_->unit_state()));
+  logger()->info("ready");
+}
+
+void Daemon::on_change() {
+  const auto s = controller_->unit_state();
+  led_->set(session::recording_led_on(s, controller_->taking_snapshot()));
+  notifier_.status(describe_state(s));
+}
+
+void Daemon::on_gesture(const gpio::Gesture& g) {
+  const auto state = controller_->unit_state().state;
+  switch (button_policy_.on_gesture(g, state)) {
+    case session::ButtonAction::start:
+      logger()->info("button: start");
+      controller_->start({protocol::Trigger::button, std::nullopt, std::nullopt, std::nullopt},
+                         [](const Result<protocol::SessionInfo>&) {});
+      break;
+    case session::ButtonAction::bookmark:
+      logger()->info("button: bookmark");
+      controller_->bookmark("", protocol::Trigger::button, [](const Result<protocol::Bookmark>&) {});
+      break;
+    case session::ButtonAction::stop:
+      logger()->info("button: stop (held {} ms)", g.held.count());
+      controller_->stop("stopped with the button", [](const Result<protocol::SessionInfo>&) {});
+      break;
+    case session::ButtonAction::none: break;
+  }
+}
+
+void Daemon::shutdown(const std::string& reason, std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  notifier_.stopping();
+  logger()->info("shutting down: {}", reason);
+  if (!controller_) {
+    done();
+    return;
+  }
+  controller_->shutdown(reason, [this, done = std::move(done)] {
+    if (server_) server_->close();
+    led_->set(false);
+    done();
+  });
+}
+
+void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
+  using control::Command;
+  if (shutting_down_ && r.cmd != Command::status) {
+    reply(control::error_response("classcamd is shutting down"));
+    return;
+  }
+  switch (r.cmd) {
+    case Command::status: status(std::move(reply)); return;
+    case Command::start:
+      controller_->start({protocol::Trigger::local, r.title, std::nullopt, std::nullopt},
+                         [reply](Result<protocol::SessionInfo> s) {
+                           reply(s ? control::ok_response({{"session", protocol::to_json(*s)}})
+                                   : control::error_response(s.error().message));
+                         });
+      return;
+    case Command::stop:
+      controller_->stop("stopped with classcamctl", [reply](Result<protocol::SessionInfo> s) {
+        reply(s ? control::ok_response({{"session", protocol::to_json(*s)}})
+                : control::error_response(s.error().message));
+      });
+      return;
+    case Command::bookmark:
+      controller_->bookmark(r.label.value_or(""), protocol::Trigger::local, [reply](Result<protocol::Bookmark> b) {
+        reply(b ? control::ok_response({{"bookmark", protocol::to_json(*b)}})
+                : control::error_response(b.error().message));
+      });
+      return;
+    case Command::snapshot:
+      controller_->snapshot([reply](Result<std::string> jpeg) {
+        reply(jpeg ? control::ok_response({{"bytes", jpeg->size()}, {"jpeg_base64", util::base64_encode(*jpeg)}})
+                   : control::error_response(jpeg.error().message));
+      });
+      return;
+  }
+}
+
+void Daemon::status(control::Server::Reply reply) {
+  Json j;
+  const auto s = controller_->unit_state();
+  j["unit"] = {{"id", unit_id_}, {"name", config_.unit.name}};
+  j["state"] = protocol::to_json(s);
+  j["led"] = session::recording_led_on(s, controller_->taking_snapshot());
+  j["version"] = kVersion;
+  if (const auto p = controller_->progress()) {
+    j["session"] = protocol::to_json(p->info);
+    j["progress"] = {
+        {"segments", p->segments_closed}, {"bookmarks", p->bookmarks}, {"recorded_ms", p->recorded_ns / 1'000'000}};
+  }
+  const auto& sel = controller_->selection();
+  if (sel) {
+    Json c = {{"audio", capture::to_string(sel->audio)}, {"audio_reason", sel->audio_reason}};
+    if (sel->video) {
+      c["video"] = capture::to_string(*sel->video);
+      c["video_reason"] = sel->video_reason;
+      c["encoder"] = capture::to_string(*sel->encoder);
+      c["encoder_reason"] = sel->encoder_reason;
+      c["resolution"] = fmt::format("{}x{}@{}", config_.video.width, config_.video.height, config_.video.framerate);
+    } else {
+      c["video"] = "none";
+      c["video_reason"] = sel->video_reason;
+    }
+    j["capture"] = c;
+  } else {
+    j["capture"] = {{"error", sel.error().message}};
+  }
+  spool_->run([](spool::Spool& sp) { return sp.usage(); },
+              [j = std::move(j), reply = std::move(reply), dir = config_.spool.dir.string()](spool::Usage u) mutable {
+                j["spool"] = {{"dir", dir},
+                              {"used_bytes", u.used_bytes},
+                              {"limit_bytes", u.limit_bytes},
+                              {"fs_avail_bytes", u.fs_avail_bytes},
+                              {"backlog_segments", u.backlog_segments},
+                              {"backlog_bytes", u.backlog_bytes},
+                              {"sessions", u.sessions}};
+                reply(control::ok_response(std::move(j)));
+              });
+}
+
+}  // namespace classcam::daemon

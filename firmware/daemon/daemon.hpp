@@ -1,0 +1,72 @@
+#pragma once
+// Daemon: classcamd's parts wired together on one io_context: the spool (recovered at start), the
+// capture selection (probed once at start, logged with its reasons), the session controller, the
+// button and LED, the control socket and systemd notifications. main.cpp only parses arguments,
+// handles signals and runs the loop; tests build a Daemon with a fake button and LED.
+//
+// Threading: the Daemon and everything it owns live on the io_context thread, except the worker pool
+// (fsync, hashing, JPEG encoding, previews), which posts its results back.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/config/unit_config.hpp"
+#include "firmware/control/server.hpp"
+#include "firmware/daemon/notify.hpp"
+#include "firmware/gpio/gestures.hpp"
+#include "firmware/gpio/gpio.hpp"
+#include "firmware/session/button.hpp"
+#include "firmware/session/controller.hpp"
+#include "firmware/spool/service.hpp"
+
+namespace classcam::daemon {
+
+// The unit's id: from enrolment (state_dir/unit_id) once enrolled, else "unenrolled".
+std::string read_unit_id(const std::filesystem::path& state_dir);
+
+class Daemon {
+ public:
+  // `button` may be null (no GPIO); `led` must not be (gpio::NoLed when there is none).
+  Daemon(boost::asio::io_context& io, config::UnitConfig config, std::unique_ptr<gpio::Button> button,
+         std::unique_ptr<gpio::Led> led);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Opens and recovers the spool, probes capture, opens the control socket, tells systemd it is ready.
+  // Throws std::runtime_error with a message for the operator when the unit cannot work at all.
+  void start();
+  // Finalises a running recording (EOS, segments closed), closes the socket, then calls done.
+  void shutdown(const std::string& reason, std::function<void()> done);
+
+  session::Controller& controller() { return *controller_; }
+  const config::UnitConfig& config() const { return config_; }
+  // Spool access for tests, once the worker pool has no spool work in flight.
+  spool::SpoolService& spool_service() { return *spool_; }
+
+ private:
+  void handle(const control::Request& request, control::Server::Reply reply);
+  void status(control::Server::Reply reply);
+  void on_gesture(const gpio::Gesture& g);
+  void on_change();
+
+  boost::asio::io_context& io_;
+  const config::UnitConfig config_;
+  const std::string unit_id_;
+  boost::asio::thread_pool pool_{2};
+  std::unique_ptr<gpio::Button> button_;
+  std::unique_ptr<gpio::Led> led_;
+  std::unique_ptr<spool::SpoolService> spool_;
+  std::unique_ptr<session::Controller> controller_;
+  std::unique_ptr<gpio::ButtonGestures> gestures_;
+  session::ButtonPolicy button_policy_;
+  std::unique_ptr<control::Server> server_;
+  SystemdNotifier notifier_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace classcam::daemon

@@ -1,0 +1,208 @@
+// The daemon in-process with a fake button and LED and a real test-source pipeline: the button
+// gestures and the LED, end to end through the session controller and the spool.
+#include "firmware/daemon/daemon.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "common/util/time.hpp"
+#include "firmware/gpio/fake.hpp"
+#include "firmware/spool/manifest.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/tempdir.hpp"
+
+using namespace classcam;
+using namespace std::chrono_literals;
+using protocol::RecorderState;
+
+namespace {
+
+config::UnitConfig test_config(const test::TempDir& dir) {
+  auto c = config::default_unit_config();
+  c.unit.state_dir = dir / "state";
+  c.spool.dir = dir / "spool";
+  c.control.socket = dir / "classcamd.sock";
+  c.video.source = "test";
+  c.video.width = 320;
+  c.video.height = 240;
+  c.audio.source = "test";
+  c.encoder.preset = "ultrafast";
+  c.encoder.bitrate_kbps = 500;
+  c.recording.segment_ms = 1000;
+  c.gpio.long_press_ms = 500;
+  c.gpio.debounce_ms = 10;
+  return c;
+}
+
+class Harness {
+ public:
+  explicit Harness(const config::UnitConfig& c) {
+    auto button = std::make_unique<gpio::FakeButton>();
+    auto led = std::make_unique<gpio::FakeLed>();
+    button_ = button.get();
+    led_ = led.get();
+    daemon_ = std::make_unique<daemon::Daemon>(io_, c, std::move(button), std::move(led));
+    daemon_->start();
+  }
+  ~Harness() {
+    bool done = false;
+    daemon_->shutdown("test over", [&] { done = true; });
+    run_until([&] { return done; }, 20s);
+  }
+  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      io_.run_one_for(20ms);
+    }
+    return true;
+  }
+  void run_for(std::chrono::milliseconds d) {
+    const auto until = std::chrono::steady_clock::now() + d;
+    run_until([&] { return std::chrono::steady_clock::now() >= until; }, d + 1s);
+  }
+  RecorderState state() { return daemon_->controller().unit_state().state; }
+
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ = boost::asio::make_work_guard(io_);
+  gpio::FakeButton* button_ = nullptr;
+  gpio::FakeLed* led_ = nullptr;
+  std::unique_ptr<daemon::Daemon> daemon_;
+};
+
+// Starts a session through the controller and runs the loop until it records (or fails the test).
+protocol::SessionInfo start_session(Harness& h, const session::StartRequest& request = {}) {
+  std::optional<Result<protocol::SessionInfo>> started;
+  h.daemon_->controller().start(request, [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  EXPECT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
+  EXPECT_TRUE(started && started->ok()) << (started ? started->error().message : "no answer");
+  return started && started->ok() ? started->value() : protocol::SessionInfo{};
+}
+
+spool::Manifest manifest_of(const std::filesystem::path& spool_dir, const std::string& id) {
+  return spool::parse_manifest(test::read_file(spool_dir / "sessions" / id / "manifest.jsonl"));
+}
+
+}  // namespace
+
+TEST(Daemon, ButtonPressStartsShortPressBookmarksLongPressStopsAndTheLedFollows) {
+  test::TempDir dir;
+  const auto cfg = test_config(dir);
+  Harness h(cfg);
+  EXPECT_FALSE(h.led_->on());
+
+  // Press: recording starts at once (on the press, not the release).
+  h.button_->press();
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::recording; }, 20s));
+  EXPECT_TRUE(h.led_->on());
+  const std::string id = *h.daemon_->controller().unit_state().session_id;
+  h.button_->release();  // the release of the starting press is not a bookmark
+  h.run_for(1200ms);
+
+  // Short press: a bookmark.
+  h.button_->press();
+  h.run_for(150ms);
+  h.button_->release();
+  ASSERT_TRUE(h.run_until([&] { return h.daemon_->controller().progress()->bookmarks == 1; }, 10s));
+  h.run_for(300ms);
+
+  // Long press: stops while the button is still held.
+  h.button_->press();
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
+  EXPECT_FALSE(h.led_->on());
+  h.button_->release();
+
+  EXPECT_EQ(h.led_->history(), (std::vector<bool>{false, true, false})) << "lit exactly while recording";
+  const auto m = manifest_of(cfg.spool.dir, id);
+  ASSERT_TRUE(m.session);
+  EXPECT_EQ(m.session->trigger, protocol::Trigger::button);
+  ASSERT_EQ(m.bookmarks.size(), 1u);
+  EXPECT_EQ(m.bookmarks[0].source, protocol::Trigger::button);
+  EXPECT_GT(m.bookmarks[0].offset_ms, 1000);
+  ASSERT_TRUE(m.ended());
+  EXPECT_EQ(m.end->end_reason, "stopped with the button");
+  EXPECT_GE(m.segments.size(), 2u);
+  EXPECT_EQ(m.end->segment_count, m.segments.size());
+}
+
+TEST(Daemon, BookmarkAndStopAreRefusedWhenIdle) {
+  test::TempDir dir;
+  Harness h(test_config(dir));
+  std::optional<Result<protocol::Bookmark>> b;
+  h.daemon_->controller().bookmark("x", protocol::Trigger::local, [&](const Result<protocol::Bookmark>& r) { b = r; });
+  ASSERT_TRUE(b && !b->ok());
+  EXPECT_NE(b->error().message.find("not recording"), std::string::npos);
+  std::optional<Result<protocol::SessionInfo>> s;
+  h.daemon_->controller().stop("x", [&](const Result<protocol::SessionInfo>& r) { s = r; });
+  ASSERT_TRUE(s && !s->ok());
+  EXPECT_EQ(h.state(), RecorderState::idle);
+  // A short press while idle starts, never bookmarks.
+  h.button_->press();
+  h.run_for(50ms);
+  h.button_->release();
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::recording; }, 20s));
+  EXPECT_EQ(h.daemon_->controller().progress()->bookmarks, 0u);
+}
+
+TEST(Daemon, MaxSessionLengthStopsByItself) {
+  test::TempDir dir;
+  auto cfg = test_config(dir);
+  Harness h(cfg);
+  const auto started = start_session(h, {protocol::Trigger::hub, "timed", std::nullopt, 2});
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
+  const auto m = manifest_of(cfg.spool.dir, started.session_id);
+  ASSERT_TRUE(m.ended());
+  EXPECT_EQ(m.end->end_reason, "reached the requested duration");
+  EXPECT_EQ(m.session->trigger, protocol::Trigger::hub);
+}
+
+TEST(Daemon, FileSourceReplaysAMediaFileAndTheSessionEndsWithIt) {
+  test::TempDir dir;
+  const auto media = dir / "lesson.mp4";
+  const auto made = test::run({"gst-launch-1.0", "-q", "videotestsrc", "num-buffers=75", "pattern=ball", "!",
+                               "video/x-raw,width=320,height=240,framerate=25/1", "!", "x264enc", "!", "mp4mux", "!",
+                               "filesink", "location=" + media.string()});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  auto cfg = test_config(dir);
+  cfg.video.source = "file";
+  cfg.video.file = media;
+  cfg.audio.source = "none";
+  Harness h(cfg);
+  const auto started = start_session(h);
+  // The file lasts 3 s; the session ends by itself when it does.
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
+  const auto m = manifest_of(cfg.spool.dir, started.session_id);
+  ASSERT_TRUE(m.ended());
+  EXPECT_EQ(m.end->end_reason, "the source ended");
+  std::int64_t ns = 0;
+  for (const auto& s : m.segments) ns += s.duration_ns;
+  EXPECT_NEAR(static_cast<double>(ns) / 1e9, 3.0, 0.2);
+}
+
+TEST(Daemon, AudioOnlyRoomsRecordSoundAndNoPicture) {
+  test::TempDir dir;
+  auto cfg = test_config(dir);
+  cfg.video.enabled = false;
+  cfg.audio.codec = "opus";
+  Harness h(cfg);
+  std::optional<Result<std::string>> snap;
+  h.daemon_->controller().snapshot([&](const Result<std::string>& r) { snap = r; });
+  ASSERT_TRUE(snap && !snap->ok());
+  EXPECT_NE(snap->error().message.find("sound only"), std::string::npos) << snap->error().message;
+
+  const auto started = start_session(h);
+  EXPECT_FALSE(started.video);
+  ASSERT_TRUE(started.audio);
+  EXPECT_EQ(started.audio->codec, protocol::AudioCodec::opus);
+  h.run_for(2500ms);
+  std::optional<Result<protocol::SessionInfo>> stopped;
+  h.daemon_->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
+  ASSERT_TRUE(h.run_until([&] { return stopped.has_value(); }, 20s));
+  const auto m = manifest_of(cfg.spool.dir, started.session_id);
+  ASSERT_GE(m.segments.size(), 2u);
+  const auto first = cfg.spool.dir / "sessions" / started.session_id / m.segments[0].file;
+  const auto streams = test::run(
+      {"ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", first.string()});
+  EXPECT_EQ(streams.output, "opus,audio\n") << "sound only, in Opus";
+}
