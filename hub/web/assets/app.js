@@ -504,7 +504,7 @@ async function unitsPage() {
 
   const unitForm = h("form", { class: "stack", id: "add-unit-form" },
     h("label", {}, "Name", h("input", { name: "name", required: true, placeholder: "Room 12 camera" })),
-    h("label", {}, "Id (optional: a-z, 0-9, -)", h("input", { name: "id", pattern: "[a-z0-9][a-z0-9-]{0,63}", placeholder: "room-12" })),
+    h("label", {}, "Id (optional: a-z, 0-9, -)", h("input", { name: "id", pattern: "[a-z0-9][a-z0-9\\-]{0,63}", placeholder: "room-12" })),
     h("label", {}, "Room", h("select", { name: "room" })),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Add unit")));
   addUnit.append(unitForm);
@@ -611,7 +611,7 @@ async function usersPage() {
       })))));
   }
   const form = h("form", { class: "stack", id: "add-user-form" },
-    h("label", {}, "Login (a-z, 0-9, . _ -)", h("input", { name: "login", required: true, pattern: "[a-z0-9._-]+", autocapitalize: "none" })),
+    h("label", {}, "Login (a-z, 0-9, . _ -)", h("input", { name: "login", required: true, pattern: "[a-z0-9._\\-]+", autocapitalize: "none" })),
     h("label", {}, "Name shown", h("input", { name: "display_name", required: true })),
     h("label", {}, "Role", h("select", { name: "role" }, ...roles.map((r) => h("option", { value: r }, r)))),
     h("label", {}, "Password (leave empty to generate one)", h("input", { name: "password", type: "password", autocomplete: "new-password", minlength: 10 })),
