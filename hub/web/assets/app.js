@@ -30,7 +30,10 @@ async function act(where, fn) {
     return await fn();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return signedOut();
-    where.prepend(errorBox(err));
+    const box = errorBox(err);
+    const heading = where.querySelector(":scope > h1, :scope > h2");
+    if (heading) heading.after(box);
+    else where.prepend(box);
     return undefined;
   }
 }
