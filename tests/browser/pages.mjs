@@ -2,73 +2,7 @@
 // that browser_e2e_test.cpp started and filled. Usage: node pages.mjs CONFIG.json
 // Exit code 0 when every step passed. With CLASSCAM_SCREENSHOTS=DIR, saves a PNG of each page there
 // (scripts/screenshots uses this for docs/screenshots).
-import { readFileSync, mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
-
-const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
-const shots = process.env.CLASSCAM_SCREENSHOTS || "";
-if (shots) mkdirSync(shots, { recursive: true });
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required"],
-});
-
-let failures = 0;
-const problems = [];
-
-function check(cond, what) {
-  if (!cond) throw new Error(`expected: ${what}`);
-}
-
-async function step(name, fn) {
-  const t0 = Date.now();
-  try {
-    await fn();
-    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
-  } catch (err) {
-    failures++;
-    console.log(`FAIL ${name}: ${err && err.stack ? err.stack : err}`);
-  }
-}
-
-// A signed-in page for one person. Console errors (CSP violations show up there) fail the step
-// that opened the page, unless `allowErrors` is set (pages that are meant to show refusals).
-async function session(who, { width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height }, locale: "en-GB", timezoneId: "Europe/London" });
-  const page = await context.newPage();
-  page.errors = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") page.errors.push(m.text());
-  });
-  page.on("pageerror", (e) => page.errors.push(String(e)));
-  page.on("dialog", (d) => d.accept());
-  if (who) await login(page, cfg.people[who]);
-  return page;
-}
-
-async function login(page, person) {
-  await page.goto(`${cfg.url}/#/login`);
-  await page.getByLabel("Login").fill(person.login);
-  await page.getByLabel("Password").fill(person.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForFunction(() => location.hash !== "#/login" && location.hash !== "");
-  await page.locator("#logout").waitFor();
-}
-
-async function shot(page, name) {
-  if (!shots) return;
-  await page.waitForTimeout(300);
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
-}
-
-// Browser console errors other than failed loads: refusals (4xx) the page is expected to show.
-function unexpectedErrors(page) {
-  return page.errors.filter((e) => !/the server responded with a status of 4\d\d/.test(e));
-}
+import { cfg, check, step, finish, session, pageIs, shot, unexpectedErrors } from "./lib.mjs";
 
 const recUrl = (id) => `${cfg.url}/#/recordings/${encodeURIComponent(id)}`;
 
@@ -107,7 +41,7 @@ await step("the pages load from the hub with strict headers, and the login form 
 let teacher;
 await step("a teacher schedules an observation with a coach, and cancels another", async () => {
   teacher = await session("teacher");
-  await page_is(teacher, "#/teacher");
+  await pageIs(teacher, "#/teacher");
   const form = teacher.locator("#observation-form");
   await form.getByLabel("Title").fill("Year 9 science");
   await form.getByLabel("Room").selectOption({ label: cfg.room });
@@ -130,10 +64,6 @@ await step("a teacher schedules an observation with a coach, and cancels another
   check(unexpectedErrors(teacher).length === 0, `no console errors, got ${unexpectedErrors(teacher)}`);
 });
 
-async function page_is(page, hash) {
-  await page.waitForFunction((h) => location.hash === h, hash);
-}
-
 await step("the teacher shares the finished recording with a coach", async () => {
   await teacher.goto(`${cfg.url}/#/recordings`);
   const link = teacher.getByRole("link", { name: "Year 8 maths" });
@@ -149,7 +79,7 @@ await step("the teacher shares the finished recording with a coach", async () =>
 let coach;
 await step("the coach plays the shared recording, seeks, and comments at a timestamp", async () => {
   coach = await session("coach");
-  await page_is(coach, "#/coach");
+  await pageIs(coach, "#/coach");
   await coach.getByRole("link", { name: "Year 8 maths" }).waitFor();
   await shot(coach, "coach-shared");
   await coach.getByRole("link", { name: "Year 8 maths" }).click();
@@ -210,7 +140,7 @@ await step("the teacher sees the coach's comment", async () => {
 
 await step("a coach it was not shared with gets nothing, on the page and on the media URL", async () => {
   const other = await session("outsider");
-  await page_is(other, "#/coach");
+  await pageIs(other, "#/coach");
   await other.locator("#shared").getByText("Nothing has been shared with you yet").waitFor();
   check(await other.getByRole("link", { name: "Year 8 maths" }).count() === 0, "the recording is not listed");
   await other.goto(recUrl(cfg.recording));
@@ -232,7 +162,7 @@ await step("the teacher unshares, and the coach loses access", async () => {
 
 await step("an admin manages people, retention, and reads the audit log", async () => {
   const admin = await session("admin");
-  await page_is(admin, "#/admin");
+  await pageIs(admin, "#/admin");
   await admin.locator("#users tr", { hasText: "khan" }).waitFor();
   const form = admin.locator("#add-user-form");
   await form.getByLabel(/Login/).fill("okafor");
@@ -267,7 +197,7 @@ await step("an admin manages people, retention, and reads the audit log", async 
 
 await step("a technician sees rooms and units, adds a room, and asks for a pairing code", async () => {
   const tech = await session("technician");
-  await page_is(tech, "#/units");
+  await pageIs(tech, "#/units");
   const row = tech.locator(`#units tr[data-unit="${cfg.unit}"]`);
   await row.waitFor();
   check((await row.textContent()).includes(cfg.room), "the unit's room");
@@ -299,11 +229,9 @@ await step("the teacher's page works at tablet width (768 px) without sideways s
 
 await step("signing out ends the session", async () => {
   await teacher.locator("#logout").click();
-  await page_is(teacher, "#/login");
+  await pageIs(teacher, "#/login");
   const status = (await teacher.context().request.get(`${cfg.url}/api/v1/me`)).status();
   check(status === 401, `401 after signing out, got ${status}`);
 });
 
-await browser.close();
-console.log(failures ? `${failures} step(s) failed` : "all browser steps passed");
-process.exit(failures ? 1 : 0);
+await finish();
