@@ -24,7 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
-const fs::path kBrowserDir = fs::path(CLASSCAM_SOURCE_DIR) / "tests/browser";
+fs::path browser_dir() { return fs::path(CLASSCAM_SOURCE_DIR) / "tests/browser"; }
 
 Headers creation(const protocol::SegmentEntry& e) {
   return {{"Tus-Resumable", "1.0.0"},
@@ -66,7 +66,7 @@ Json recording_of(HttpsClient& c, const std::string& session_id) {
 class BrowserPages : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(kBrowserDir / "node_modules/playwright-core")) {
+    if (!fs::exists(browser_dir() / "node_modules/playwright-core")) {
       GTEST_FAIL() << "playwright-core is missing: run `npm ci` in tests/browser (scripts/test does it)";
     }
     if (!fs::exists("/usr/bin/chromium")) GTEST_FAIL() << "no /usr/bin/chromium: run `scripts/deps browser`";
@@ -142,7 +142,7 @@ TEST_F(BrowserPages, EveryRoleUsesItsPagesInChromium) {
   };
   const auto config_file = hub.dir() / "browser.json";
   test::write_file(config_file, config.dump(2));
-  test::Process node({"node", (kBrowserDir / "pages.mjs").string(), config_file.string()}, hub.dir() / "node.log");
+  test::Process node({"node", (browser_dir() / "pages.mjs").string(), config_file.string()}, hub.dir() / "node.log");
   const auto status = node.wait(300s);
   const std::string out = node.output();
   std::cout << out;
