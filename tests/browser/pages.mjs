@@ -210,7 +210,7 @@ await step("a technician sees rooms and units, adds a room, and asks for a pairi
   await tech.locator("#pairing-code").or(tech.locator("#unit-detail .error")).first().waitFor();
   const code = await tech.locator("#pairing-code").count();
   console.log(`     pairing code ${code ? "shown" : "not available on this hub (route missing)"}`);
-  await shot(tech, "technician-units");
+  await shot(tech, "technician-rooms");
   await tech.context().close();
 });
 
