@@ -152,7 +152,8 @@ void Fleet::handle_message(const std::string& topic, const std::string& payload)
       case Channel::commands:
       case Channel::schedule: return;  // our own messages
     }
-    log_->warn("dropped a malformed message on {} (not for this unit, or: {})", topic, payload.substr(0, 200));
+    log_->warn("dropped a message on {}: not a valid {} message from this unit: {}", topic,
+               protocol::to_string(parsed->channel), payload.substr(0, 200));
   } catch (const std::exception& e) {
     log_->error("handling a message on {}: {}", topic, e.what());
   }
