@@ -61,6 +61,10 @@ std::string new_unit_password() { return "m_" + util::random_hex(24); }
 
 Broker::Broker(const config::HubConfig& config, store::Store& store, fs::path ca_dir)
     : config_(config), store_(store), ca_dir_(std::move(ca_dir)), layout_{config.hub.state_dir / "broker"} {
+  if (!fs::exists(config.broker.mosquitto)) {
+    throw std::runtime_error("broker.mosquitto: " + config.broker.mosquitto.string() +
+                             " does not exist (install the mosquitto package, or set broker.manage = false)");
+  }
   fs::create_directories(layout_.data());
   fs::permissions(layout_.dir, fs::perms::owner_all);
   hub_password_ = hub_password(config.hub.state_dir);
@@ -73,13 +77,7 @@ Broker::Broker(const config::HubConfig& config, store::Store& store, fs::path ca
 
 Broker::~Broker() { stop(); }
 
-void Broker::start() {
-  if (!fs::exists(config_.broker.mosquitto)) {
-    throw std::runtime_error("broker.mosquitto: " + config_.broker.mosquitto.string() +
-                             " does not exist (install the mosquitto package, or set broker.manage = false)");
-  }
-  supervisor_->start();
-}
+void Broker::start() { supervisor_->start(); }
 
 void Broker::stop() { supervisor_->stop(); }
 

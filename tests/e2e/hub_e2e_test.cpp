@@ -32,7 +32,7 @@ class HubProcess {
   explicit HubProcess(const fs::path& dir) : dir_(dir), port_(test::free_port()) {
     test::write_file(config(), "[hub]\nstate_dir = \"" + (dir / "state").string() +
                                    "\"\n[http]\nlisten = \"127.0.0.1\"\nport = " + std::to_string(port_) +
-                                   "\nthreads = 2\n[storage]\nmin_free_bytes = 0\n");
+                                   "\nthreads = 2\n[storage]\nmin_free_bytes = 0\n[broker]\nenabled = false\n");
   }
   fs::path config() const { return dir_ / "hub.toml"; }
   fs::path ca() const { return dir_ / "state/tls/ca.pem"; }
