@@ -153,9 +153,9 @@ TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   ASSERT_TRUE(unit_b.wait_message(protocol::topic("unit-b", Channel::commands), 5s));
   EXPECT_FALSE(unit_a.wait_message(protocol::topic("unit-b", Channel::commands), 300ms));
   // ... while a command for A does reach A (through the same subscriptions).
-  ASSERT_EQ(as_tech.request("POST", "/api/v1/units/unit-a/commands", R"({"action": "snapshot"})", json_headers())
-                .status,
-            202);
+  ASSERT_EQ(
+      as_tech.request("POST", "/api/v1/units/unit-a/commands", R"({"action": "snapshot"})", json_headers()).status,
+      202);
   ASSERT_TRUE(unit_a.wait_message(protocol::topic("unit-a", Channel::commands), 5s));
   // A publishes as B and onto B's commands: the broker drops both.
   unit_a.publish(protocol::topic("unit-b", Channel::state), "{\"forged\": true}", 1, false);
