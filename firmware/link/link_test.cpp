@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
-#include <mosquitto.h>
 
 #include <map>
 #include <mutex>
@@ -31,50 +30,7 @@ const char* kAcl =
 
 test::Broker::Options broker_options() { return {{{"classcam-hub", "hub-secret"}, {"room-12", "unit-secret"}}, kAcl}; }
 
-// The hub's side, as a plain libmosquitto client (its own network thread): collects what it receives.
-class HubClient {
- public:
-  explicit HubClient(const test::Broker& b) {
-    mosquitto_lib_init();
-    m_ = mosquitto_new("test-hub", true, this);
-    mosquitto_username_pw_set(m_, "classcam-hub", "hub-secret");
-    mosquitto_tls_set(m_, b.ca_file().c_str(), nullptr, nullptr, nullptr, nullptr);
-    mosquitto_connect_callback_set(m_, [](mosquitto* m, void*, int rc) {
-      if (rc == 0) mosquitto_subscribe(m, nullptr, "classcam/v1/units/+/+", 1);
-    });
-    mosquitto_message_callback_set(m_, [](mosquitto*, void* self, const mosquitto_message* msg) {
-      auto* me = static_cast<HubClient*>(self);
-      const std::lock_guard lock(me->mutex_);
-      me->received_.emplace_back(
-          msg->topic, std::string(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)));
-    });
-    port_ = b.port();
-    EXPECT_EQ(mosquitto_connect(m_, "127.0.0.1", port_, 10), MOSQ_ERR_SUCCESS);
-    mosquitto_loop_start(m_);
-  }
-  ~HubClient() {
-    mosquitto_disconnect(m_);
-    mosquitto_loop_stop(m_, false);
-    mosquitto_destroy(m_);
-  }
-  void publish(const std::string& topic, const std::string& payload, bool retain = false) {
-    mosquitto_publish(m_, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, retain);
-  }
-  std::vector<std::string> on(const std::string& topic) {
-    const std::lock_guard lock(mutex_);
-    std::vector<std::string> out;
-    for (const auto& [t, p] : received_) {
-      if (t == topic) out.push_back(p);
-    }
-    return out;
-  }
-
- private:
-  mosquitto* m_ = nullptr;
-  std::uint16_t port_ = 0;
-  std::mutex mutex_;
-  std::vector<std::pair<std::string, std::string>> received_;
-};
+using HubClient = test::MqttClient;
 
 struct Loop {
   boost::asio::io_context io;
@@ -134,7 +90,7 @@ std::optional<protocol::RecorderState> last_state(HubClient& hub) {
 
 TEST(MqttLink, PublishesRetainedStateReceivesCommandsAndSchedulesAndSaysOfflineOnStop) {
   test::Broker broker(broker_options());
-  HubClient hub(broker);
+  HubClient hub(broker, "classcam-hub", "hub-secret");
   Loop loop;
   std::vector<protocol::Command> commands;
   std::vector<protocol::Schedule> schedules;
@@ -172,7 +128,7 @@ TEST(MqttLink, PublishesRetainedStateReceivesCommandsAndSchedulesAndSaysOfflineO
 TEST(MqttLink, ACutConnectionFiresTheWillThenReconnectsRestatesAndDeliversWhatWaited) {
   test::Broker broker(broker_options());
   test::TcpProxy proxy(broker.port());
-  HubClient hub(broker);
+  HubClient hub(broker, "classcam-hub", "hub-secret");
   Loop loop;
   int ups = 0;
   int downs = 0;
@@ -228,7 +184,7 @@ TEST(MqttLink, AWrongPasswordIsReportedAndRetried) {
 TEST(MqttLink, TheAclKeepsAUnitToItsOwnTopics) {
   // What the link relies on: a unit can neither read nor write another unit's topics.
   test::Broker broker({{{"classcam-hub", "hub-secret"}, {"room-12", "unit-secret"}, {"room-13", "other"}}, kAcl});
-  HubClient hub(broker);
+  HubClient hub(broker, "classcam-hub", "hub-secret");
   const auto r = test::run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "--cafile",
                             broker.ca_file().string(), "-i", "room-13", "-u", "room-13", "-P", "other", "-q", "1", "-t",
                             kState, "-m", protocol::encode(state(protocol::RecorderState::error))});

@@ -1,6 +1,7 @@
 #include "tests/support/broker.hpp"
 
 #include <fmt/format.h>
+#include <mosquitto.h>
 
 #include <stdexcept>
 
@@ -72,6 +73,60 @@ void Broker::stop() {
 std::string Broker::log() const {
   std::error_code ec;
   return std::filesystem::exists(dir_ / "mosquitto.log", ec) ? read_file(dir_ / "mosquitto.log") : "";
+}
+
+MqttClient::MqttClient(const Broker& broker, const std::string& user, const std::string& password,
+                       const std::string& subscription, const std::string& client_id)
+    : subscription_(subscription) {
+  mosquitto_lib_init();
+  auto* m = mosquitto_new(client_id.empty() ? nullptr : client_id.c_str(), true, this);
+  m_ = m;
+  mosquitto_username_pw_set(m, user.c_str(), password.c_str());
+  mosquitto_tls_set(m, broker.ca_file().c_str(), nullptr, nullptr, nullptr, nullptr);
+  mosquitto_connect_callback_set(m, [](mosquitto* mq, void* self, int rc) {
+    auto* me = static_cast<MqttClient*>(self);
+    if (rc != 0) return;
+    mosquitto_subscribe(mq, nullptr, me->subscription_.c_str(), 1);
+    const std::lock_guard lock(me->mutex_);
+    me->connected_ = true;
+  });
+  mosquitto_message_callback_set(m, [](mosquitto*, void* self, const mosquitto_message* msg) {
+    auto* me = static_cast<MqttClient*>(self);
+    const std::lock_guard lock(me->mutex_);
+    me->received_.emplace_back(
+        msg->topic, std::string(static_cast<const char*>(msg->payload), static_cast<std::size_t>(msg->payloadlen)));
+  });
+  if (mosquitto_connect(m, "127.0.0.1", broker.port(), 10) != MOSQ_ERR_SUCCESS) {
+    throw std::runtime_error("test MQTT client cannot connect");
+  }
+  mosquitto_loop_start(m);
+  wait_until([&] { return connected(); }, std::chrono::seconds(10));
+}
+
+MqttClient::~MqttClient() {
+  auto* m = static_cast<mosquitto*>(m_);
+  mosquitto_disconnect(m);
+  mosquitto_loop_stop(m, false);
+  mosquitto_destroy(m);
+}
+
+bool MqttClient::connected() const {
+  const std::lock_guard lock(mutex_);
+  return connected_;
+}
+
+void MqttClient::publish(const std::string& topic, const std::string& payload, bool retain, int qos) {
+  mosquitto_publish(static_cast<mosquitto*>(m_), nullptr, topic.c_str(), static_cast<int>(payload.size()),
+                    payload.data(), qos, retain);
+}
+
+std::vector<std::string> MqttClient::on(const std::string& topic) const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [t, p] : received_) {
+    if (t == topic) out.push_back(p);
+  }
+  return out;
 }
 
 }  // namespace classcam::test

@@ -6,7 +6,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tests/support/process.hpp"
@@ -47,6 +49,29 @@ class Broker {
   std::filesystem::path ca_file_;
   std::filesystem::path config_;
   std::unique_ptr<Process> process_;
+};
+
+// A plain MQTT client (libmosquitto with its own network thread) for a test to play the hub or another
+// unit: subscribes to `subscription` and keeps everything it receives.
+class MqttClient {
+ public:
+  MqttClient(const Broker& broker, const std::string& user, const std::string& password,
+             const std::string& subscription = "classcam/#", const std::string& client_id = "");
+  ~MqttClient();
+  MqttClient(const MqttClient&) = delete;
+  MqttClient& operator=(const MqttClient&) = delete;
+
+  bool connected() const;
+  void publish(const std::string& topic, const std::string& payload, bool retain = false, int qos = 1);
+  // Payloads received on `topic`, oldest first.
+  std::vector<std::string> on(const std::string& topic) const;
+
+ private:
+  void* m_ = nullptr;  // struct mosquitto
+  std::string subscription_;
+  mutable std::mutex mutex_;
+  bool connected_ = false;
+  std::vector<std::pair<std::string, std::string>> received_;
 };
 
 }  // namespace classcam::test
