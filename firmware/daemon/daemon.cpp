@@ -11,6 +11,7 @@
 #include "common/util/version.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/recorder.hpp"
+#include "firmware/enroll/enrollment.hpp"
 #include "firmware/session/led.hpp"
 
 namespace classcam::daemon {
@@ -93,6 +94,10 @@ void Daemon::start() {
   controller_ = std::make_unique<session::Controller>(session::Controller::Deps{io_, pool_, *spool_, config_, unit_id_},
                                                       std::move(selection));
   controller_->on_change([this] { on_change(); });
+  schedule_ = std::make_unique<schedule::ScheduleRunner>(schedule::ScheduleRunner::Deps{
+      io_, pool_, *controller_, config_.unit.state_dir / "schedule.json", unit_id_, [] { return util::now_utc(); }});
+  schedule_->start();
+  start_link();
   if (button_) {
     gestures_ = std::make_unique<gpio::ButtonGestures>(
         io_, *button_, std::chrono::milliseconds(config_.gpio.long_press_ms),
@@ -104,6 +109,33 @@ void Daemon::start() {
   if (auto st = server_->listen(); !st) throw std::runtime_error(st.error().message);
   notifier_.ready(describe_state(controller_->unit_state()));
   logger()->info("ready");
+}
+
+void Daemon::start_link() {
+  auto e = enroll::load_enrollment(config_.unit.state_dir);
+  if (!e) {
+    logger()->error("enrolment unreadable, not connecting to the hub: {}", e.error().message);
+    return;
+  }
+  if (!*e) {
+    logger()->info("not enrolled: recording locally only (classcamctl enroll --hub URL --code CODE)");
+    return;
+  }
+  enrollment_ = std::move(**e);
+  link::MqttSettings m;
+  m.unit_id = unit_id_;
+  m.host = enrollment_->mqtt_host;
+  m.port = enrollment_->mqtt_port;
+  m.username = enrollment_->mqtt_username;
+  m.password = enrollment_->mqtt_password;
+  m.ca_file = enroll::ca_file(config_.unit.state_dir);
+  m.keepalive = std::chrono::seconds(config_.mqtt.keepalive_s);
+  m.reconnect_min = std::chrono::seconds(config_.mqtt.reconnect_min_s);
+  m.reconnect_max = std::chrono::seconds(config_.mqtt.reconnect_max_s);
+  logger()->info("enrolled with {} as {}; MQTT broker {}:{}", enrollment_->hub_url, unit_id_, m.host, m.port);
+  agent_ = std::make_unique<link::Agent>(link::Agent::Deps{io_, *controller_, *schedule_, *spool_, config_, unit_id_},
+                                         std::move(m));
+  agent_->start();
 }
 
 void Daemon::on_change() {
@@ -137,11 +169,14 @@ void Daemon::shutdown(const std::string& reason, std::function<void()> done) {
   shutting_down_ = true;
   notifier_.stopping();
   logger()->info("shutting down: {}", reason);
+  if (schedule_) schedule_->stop();
   if (!controller_) {
     done();
     return;
   }
   controller_->shutdown(reason, [this, done = std::move(done)] {
+    // After the recording ended, so the hub hears the session's end before "offline".
+    if (agent_) agent_->stop();
     if (server_) server_->close();
     led_->set(false);
     done();
@@ -184,6 +219,19 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
   }
 }
 
+Json Daemon::schedule_status() const {
+  const auto& s = schedule_->schedule();
+  if (!s) return {{"revision", nullptr}};
+  Json j = {{"revision", s->revision}, {"timezone", s->timezone}, {"observations", s->observations.size()}};
+  auto brief = [](const protocol::Observation& o) {
+    return Json{
+        {"id", o.id}, {"title", o.title}, {"start", util::to_rfc3339(o.start)}, {"end", util::to_rfc3339(o.end)}};
+  };
+  if (const auto a = schedule_->active()) j["active"] = brief(*a);
+  if (const auto n = schedule_->next()) j["next"] = brief(*n);
+  return j;
+}
+
 void Daemon::status(control::Server::Reply reply) {
   Json j;
   const auto s = controller_->unit_state();
@@ -196,6 +244,13 @@ void Daemon::status(control::Server::Reply reply) {
     j["progress"] = {
         {"segments", p->segments_closed}, {"bookmarks", p->bookmarks}, {"recorded_ms", p->recorded_ns / 1'000'000}};
   }
+  j["schedule"] = schedule_status();
+  if (enrollment_) {
+    j["enrolment"] = {{"enrolled", true}, {"hub_url", enrollment_->hub_url}, {"unit_id", unit_id_}};
+  } else {
+    j["enrolment"] = {{"enrolled", false}};
+  }
+  j["link"] = agent_ ? agent_->status() : Json{{"connected", false}, {"state", "not enrolled"}};
   const auto& sel = controller_->selection();
   if (sel) {
     Json c = {{"audio", capture::to_string(sel->audio)}, {"audio_reason", sel->audio_reason}};
