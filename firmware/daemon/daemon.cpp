@@ -139,7 +139,67 @@ void Daemon::start_link() {
   logger()->info("enrolled with {} as {}; MQTT broker {}:{}", enrollment_->hub_url, unit_id_, m.host, m.port);
   agent_ = std::make_unique<link::Agent>(link::Agent::Deps{io_, *controller_, *schedule_, *spool_, config_, unit_id_},
                                          std::move(m));
+  agent_->set_snapshot_sink(
+      [this](const std::string& id, std::string jpeg, std::function<void(Result<std::string>)> done) {
+        send_snapshot(id, std::move(jpeg), std::move(done));
+      });
+
+  const auto url = net::parse_url(enrollment_->hub_url);
+  if (!url) {
+    logger()->error("enrolment: {}; segments are not uploaded", url.error().message);
+  } else if (!config_.upload.enabled) {
+    logger()->info("upload.enabled = false: segments stay in the spool");
+  } else {
+    uploader::Settings u;
+    u.hub = *url;
+    u.ca_file = enroll::ca_file(config_.unit.state_dir);
+    u.token = enrollment_->api_token;
+    u.unit_id = unit_id_;
+    u.state_dir = config_.unit.state_dir;
+    u.upload = config_.upload;
+    uploader_ = std::make_unique<uploader::Uploader>(*spool_, std::move(u));
+    if (!upload_wake_registered_) {
+      upload_wake_registered_ = true;
+      controller_->on_event([this](const protocol::Event& ev) {
+        if (uploader_ && ev.type != protocol::EventType::bookmark && ev.type != protocol::EventType::error) {
+          uploader_->wake();
+        }
+      });
+    }
+    agent_->set_upload_info([this]() -> std::pair<std::optional<std::uint64_t>, std::string> {
+      if (!uploader_) return {std::nullopt, ""};
+      const auto s = uploader_->status();
+      return {s.state == "uploading" ? std::optional<std::uint64_t>(s.rate_bps) : std::nullopt, s.last_error};
+    });
+    uploader_->start();
+  }
   agent_->start();
+}
+
+void Daemon::send_snapshot(const std::string& command_id, std::string jpeg,
+                           std::function<void(Result<std::string>)> done) {
+  auto url = net::parse_url(enrollment_->hub_url);
+  if (!url) {
+    done(url.error());
+    return;
+  }
+  // Blocking HTTPS on the worker pool; the answer comes back to the loop.
+  boost::asio::post(pool_, [this, url = *url, ca = enroll::ca_file(config_.unit.state_dir),
+                            token = enrollment_->api_token, hub_url = enrollment_->hub_url, unit = unit_id_, command_id,
+                            jpeg = std::move(jpeg), done = std::move(done)]() mutable {
+    net::HttpsClient client(url, {ca, true}, std::chrono::seconds(30));
+    auto r = client.request("PUT", "/api/v1/unit/snapshots/" + command_id,
+                            {{"Authorization", "Bearer " + token}, {"Content-Type", "image/jpeg"}}, jpeg);
+    Result<std::string> out = Error{""};
+    if (!r) {
+      out = r.error();
+    } else if (r->status / 100 != 2) {
+      out = Error{fmt::format("the hub answered HTTP {}: {}", r->status, r->body.substr(0, 200))};
+    } else {
+      out = hub_url + "/api/v1/units/" + unit + "/snapshot";
+    }
+    boost::asio::post(io_, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+  });
 }
 
 void Daemon::on_change() {

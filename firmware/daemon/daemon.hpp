@@ -85,6 +85,7 @@ class Daemon {
   SystemdNotifier notifier_;
   bool shutting_down_ = false;
   bool enrolling_ = false;
+  bool upload_wake_registered_ = false;
 };
 
 }  // namespace classcam::daemon
