@@ -8,6 +8,7 @@
 #include "firmware/daemon/daemon.hpp"
 #include "firmware/enroll/enrollment.hpp"
 #include "firmware/gpio/fake.hpp"
+#include "hub/testing/test_hub.hpp"
 #include "tests/support/broker.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
@@ -238,4 +239,53 @@ TEST(DaemonLink, ABrokerOutageDoesNotDisturbARecordingAndTheHubHearsAllOfItAfter
   const auto state = protocol::decode<protocol::UnitState>(hub.on(topic(protocol::Channel::state)).back());
   ASSERT_TRUE(state);
   EXPECT_EQ(state->state, RecorderState::idle);
+}
+
+TEST(DaemonLink, ARecordedSessionReachesTheHubAndIsJoined) {
+  test::TempDir dir;
+  auto cfg = test_config(dir);
+  hub::testkit::TestHub hub;
+  const auto unit = hub.add_unit(kUnit, hub.add_room("Room 12").id);
+  log::init({});  // the test hub quietened every logger
+  test::Broker broker(users());
+  {
+    protocol::EnrollResponse e;
+    e.unit_id = kUnit;
+    e.unit_name = "Room 12 camera";
+    e.api_token = unit.token;
+    e.mqtt_host = "127.0.0.1";
+    e.mqtt_port = broker.port();
+    e.mqtt_username = kUnit;
+    e.mqtt_password = "unit-secret";
+    e.hub_url = "https://127.0.0.1:" + std::to_string(hub.port());
+    // The hub's CA signs both certificates in production; here broker and hub have their own, so the
+    // unit trusts both.
+    e.ca_pem = test::read_file(hub.ca_file()) + test::read_file(broker.ca_file());
+    ASSERT_TRUE(enroll::save_enrollment(cfg.unit.state_dir, e));
+  }
+  Harness h(cfg);
+  ASSERT_NE(h.daemon->agent(), nullptr);
+  ASSERT_NE(h.daemon->uploader(), nullptr);
+  std::optional<Result<protocol::SessionInfo>> started;
+  h.daemon->controller().start({}, [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
+  ASSERT_TRUE(*started);
+  h.run_until([] { return false; }, 3s);
+  std::optional<Result<protocol::SessionInfo>> stopped;
+  h.daemon->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
+  ASSERT_TRUE(h.run_until([&] { return stopped.has_value(); }, 20s));
+  ASSERT_TRUE(*stopped);
+  const auto count = *(*stopped)->segment_count;
+  ASSERT_GE(count, 3u);
+
+  // Every segment confirmed, the end announced, the hub joins them into one recording.
+  ASSERT_TRUE(h.run_until(
+      [&] {
+        const auto rec = hub.store().recording_by_session(unit.unit.id, (*started)->session_id);
+        return rec && rec->state == hub::store::RecordingState::ready;
+      },
+      60s))
+      << h.daemon->uploader()->status().last_error;
+  ASSERT_TRUE(h.run_until([&] { return h.daemon->uploader()->status().uploaded_segments == count; }, 10s));
+  EXPECT_EQ(h.daemon->uploader()->status().backlog_segments, 0u);
 }
