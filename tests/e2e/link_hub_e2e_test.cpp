@@ -153,9 +153,9 @@ TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   ASSERT_TRUE(unit_b.wait_message(protocol::topic("unit-b", Channel::commands), 5s));
   EXPECT_FALSE(unit_a.wait_message(protocol::topic("unit-b", Channel::commands), 300ms));
   // ... while a command for A does reach A (through the same subscriptions).
-  ASSERT_EQ(as_tech.request("POST", "/api/v1/units/unit-a/commands", R"({"action": "snapshot"})", json_headers())
-                .status,
-            202);
+  ASSERT_EQ(
+      as_tech.request("POST", "/api/v1/units/unit-a/commands", R"({"action": "snapshot"})", json_headers()).status,
+      202);
   ASSERT_TRUE(unit_a.wait_message(protocol::topic("unit-a", Channel::commands), 5s));
   // A publishes as B and onto B's commands: the broker drops both.
   unit_a.publish(protocol::topic("unit-b", Channel::state), "{\"forged\": true}", 1, false);
@@ -286,6 +286,51 @@ TEST_F(LinkHubTest, FleetShowsOnlineStateTelemetryAndCommandResults) {
   EXPECT_EQ(fetched.status, 200);
   EXPECT_EQ(fetched.body, jpeg);
   EXPECT_EQ(as_teacher.request("GET", "/api/v1/units/unit-a/snapshot").status, 403);
+
+  // Events: a session the unit starts becomes a recording at once, and its bookmarks land in it.
+  protocol::SessionInfo session;
+  session.session_id = "3f2c1a9e-0b1d-4e2f-9a8b-7c6d5e4f3a2b";
+  session.unit_id = "unit-a";
+  session.trigger = protocol::Trigger::hub;
+  session.title = "Now";
+  session.started_at = util::now_utc();
+  session.audio = protocol::AudioFormat{};
+  session.audio->bitrate_kbps = 64;
+  protocol::Event started;
+  started.unit_id = "unit-a";
+  started.at = util::now_utc();
+  started.type = protocol::EventType::session_started;
+  started.session = session;
+  ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::events), protocol::encode(started)));
+  Json recs;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        recs = as_teacher.request("GET", "/api/v1/recordings").json()["recordings"];
+        return recs.size() == 1;
+      },
+      5s));
+  const std::string rec_id = recs[0]["id"];
+  protocol::Event marked;
+  marked.unit_id = "unit-a";
+  marked.at = util::now_utc();
+  marked.type = protocol::EventType::bookmark;
+  marked.bookmark = protocol::Bookmark{"6c0a3b58-2f55-4c1e-8d39-0f7f64a1d2b7",
+                                       session.session_id,
+                                       util::now_utc(),
+                                       1500,
+                                       "group work",
+                                       protocol::Trigger::button};
+  ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::events), protocol::encode(marked)));
+  ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::events), protocol::encode(marked)));  // a resend
+  Json marks;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        marks = as_teacher.request("GET", "/api/v1/recordings/" + rec_id + "/bookmarks").json()["bookmarks"];
+        return marks.size() == 1;
+      },
+      5s));
+  EXPECT_EQ(marks[0]["label"], "group work");
+  EXPECT_EQ(marks[0]["offset_ms"], 1500);
 
   // Gone without a goodbye: the broker publishes the will and the unit shows offline.
   unit.drop();
