@@ -126,6 +126,25 @@ TEST_F(LinkHubTest, EnrolmentPinsTheCaAndSpendsTheCodeOnce) {
   EXPECT_EQ(as_teacher.request("POST", "/api/v1/units/unit-a/pairing-code").status, 403);
 }
 
+TEST_F(LinkHubTest, OperatorCommandPrintsACodeThatEnrols) {
+  // `classcam-hub unit pair` works on the same state directory as the running hub.
+  const std::string hub_binary = std::string(CLASSCAM_BINARY_DIR) + "/hub/app/classcam-hub";
+  const auto state = hub.service().config().hub.state_dir.string();
+  const auto r = test::run({hub_binary, "--state-dir", state, "unit", "pair", "--id", "unit-b"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto at = r.output.find("pairing code: ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string code = r.output.substr(at + 14, 35);
+  EXPECT_TRUE(protocol::parse_pairing_code(code)) << code;
+  EXPECT_NE(r.output.find("expires: "), std::string::npos);
+  const auto e = enroll(code);
+  ASSERT_EQ(e.status, 200) << e.body;
+  EXPECT_EQ(protocol::decode<protocol::EnrollResponse>(e.body)->unit_id, "unit-b");
+  const auto unknown = test::run({hub_binary, "--state-dir", state, "unit", "pair", "--id", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("no unit nope"), std::string::npos) << unknown.output;
+}
+
 TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   const auto a = enrolled("unit-a");
   const auto b = enrolled("unit-b");
