@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <stdexcept>
@@ -11,6 +12,8 @@
 #include "common/util/version.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/recorder.hpp"
+#include "firmware/enroll/enroll.hpp"
+#include "firmware/enroll/enrollment.hpp"
 #include "firmware/session/led.hpp"
 
 namespace classcam::daemon {
@@ -55,6 +58,8 @@ Daemon::Daemon(boost::asio::io_context& io, config::UnitConfig config, std::uniq
 Daemon::~Daemon() {
   // Worker-pool jobs post back to the loop and use the spool: let them finish before anything goes.
   server_.reset();
+  if (uploader_) uploader_->stop();
+  if (agent_) agent_->stop();
   pool_.join();
 }
 
@@ -93,6 +98,10 @@ void Daemon::start() {
   controller_ = std::make_unique<session::Controller>(session::Controller::Deps{io_, pool_, *spool_, config_, unit_id_},
                                                       std::move(selection));
   controller_->on_change([this] { on_change(); });
+  schedule_ = std::make_unique<schedule::ScheduleRunner>(schedule::ScheduleRunner::Deps{
+      io_, pool_, *controller_, config_.unit.state_dir / "schedule.json", unit_id_, [] { return util::now_utc(); }});
+  schedule_->start();
+  start_link();
   if (button_) {
     gestures_ = std::make_unique<gpio::ButtonGestures>(
         io_, *button_, std::chrono::milliseconds(config_.gpio.long_press_ms),
@@ -104,6 +113,93 @@ void Daemon::start() {
   if (auto st = server_->listen(); !st) throw std::runtime_error(st.error().message);
   notifier_.ready(describe_state(controller_->unit_state()));
   logger()->info("ready");
+}
+
+void Daemon::start_link() {
+  auto e = enroll::load_enrollment(config_.unit.state_dir);
+  if (!e) {
+    logger()->error("enrolment unreadable, not connecting to the hub: {}", e.error().message);
+    return;
+  }
+  if (!*e) {
+    logger()->info("not enrolled: recording locally only (classcamctl enroll --hub URL --code CODE)");
+    return;
+  }
+  enrollment_ = std::move(**e);
+  link::MqttSettings m;
+  m.unit_id = unit_id_;
+  m.host = enrollment_->mqtt_host;
+  m.port = enrollment_->mqtt_port;
+  m.username = enrollment_->mqtt_username;
+  m.password = enrollment_->mqtt_password;
+  m.ca_file = enroll::ca_file(config_.unit.state_dir);
+  m.keepalive = std::chrono::seconds(config_.mqtt.keepalive_s);
+  m.reconnect_min = std::chrono::seconds(config_.mqtt.reconnect_min_s);
+  m.reconnect_max = std::chrono::seconds(config_.mqtt.reconnect_max_s);
+  logger()->info("enrolled with {} as {}; MQTT broker {}:{}", enrollment_->hub_url, unit_id_, m.host, m.port);
+  agent_ = std::make_unique<link::Agent>(link::Agent::Deps{io_, *controller_, *schedule_, *spool_, config_, unit_id_},
+                                         std::move(m));
+  agent_->set_snapshot_sink(
+      [this](const std::string& id, std::string jpeg, std::function<void(Result<std::string>)> done) {
+        send_snapshot(id, std::move(jpeg), std::move(done));
+      });
+
+  const auto url = net::parse_url(enrollment_->hub_url);
+  if (!url) {
+    logger()->error("enrolment: {}; segments are not uploaded", url.error().message);
+  } else if (!config_.upload.enabled) {
+    logger()->info("upload.enabled = false: segments stay in the spool");
+  } else {
+    uploader::Settings u;
+    u.hub = *url;
+    u.ca_file = enroll::ca_file(config_.unit.state_dir);
+    u.token = enrollment_->api_token;
+    u.unit_id = unit_id_;
+    u.state_dir = config_.unit.state_dir;
+    u.upload = config_.upload;
+    uploader_ = std::make_unique<uploader::Uploader>(*spool_, std::move(u));
+    if (!upload_wake_registered_) {
+      upload_wake_registered_ = true;
+      controller_->on_event([this](const protocol::Event& ev) {
+        if (uploader_ && ev.type != protocol::EventType::bookmark && ev.type != protocol::EventType::error) {
+          uploader_->wake();
+        }
+      });
+    }
+    agent_->set_upload_info([this]() -> std::pair<std::optional<std::uint64_t>, std::string> {
+      if (!uploader_) return {std::nullopt, ""};
+      const auto s = uploader_->status();
+      return {s.state == "uploading" ? std::optional<std::uint64_t>(s.rate_bps) : std::nullopt, s.last_error};
+    });
+    uploader_->start();
+  }
+  agent_->start();
+}
+
+void Daemon::send_snapshot(const std::string& command_id, std::string jpeg,
+                           std::function<void(Result<std::string>)> done) {
+  auto url = net::parse_url(enrollment_->hub_url);
+  if (!url) {
+    done(url.error());
+    return;
+  }
+  // Blocking HTTPS on the worker pool; the answer comes back to the loop.
+  boost::asio::post(pool_, [this, url = *url, ca = enroll::ca_file(config_.unit.state_dir),
+                            token = enrollment_->api_token, hub_url = enrollment_->hub_url, unit = unit_id_, command_id,
+                            jpeg = std::move(jpeg), done = std::move(done)]() mutable {
+    net::HttpsClient client(url, {ca, true}, std::chrono::seconds(30));
+    auto r = client.request("PUT", "/api/v1/unit/snapshots/" + command_id,
+                            {{"Authorization", "Bearer " + token}, {"Content-Type", "image/jpeg"}}, jpeg);
+    Result<std::string> out = Error{""};
+    if (!r) {
+      out = r.error();
+    } else if (r->status / 100 != 2) {
+      out = Error{fmt::format("the hub answered HTTP {}: {}", r->status, r->body.substr(0, 200))};
+    } else {
+      out = hub_url + "/api/v1/units/" + unit + "/snapshot";
+    }
+    boost::asio::post(io_, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+  });
 }
 
 void Daemon::on_change() {
@@ -137,11 +233,15 @@ void Daemon::shutdown(const std::string& reason, std::function<void()> done) {
   shutting_down_ = true;
   notifier_.stopping();
   logger()->info("shutting down: {}", reason);
+  if (schedule_) schedule_->stop();
   if (!controller_) {
     done();
     return;
   }
   controller_->shutdown(reason, [this, done = std::move(done)] {
+    // After the recording ended, so the hub hears the session's end before "offline".
+    if (uploader_) uploader_->stop();
+    if (agent_) agent_->stop();
     if (server_) server_->close();
     led_->set(false);
     done();
@@ -156,6 +256,7 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
   }
   switch (r.cmd) {
     case Command::status: status(std::move(reply)); return;
+    case Command::enroll: enroll(r, std::move(reply)); return;
     case Command::start:
       controller_->start({protocol::Trigger::local, r.title, std::nullopt, std::nullopt},
                          [reply](Result<protocol::SessionInfo> s) {
@@ -184,6 +285,58 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
   }
 }
 
+void Daemon::enroll(const control::Request& r, control::Server::Reply reply) {
+  if (enrolling_) {
+    reply(control::error_response("an enrolment is already under way"));
+    return;
+  }
+  enrolling_ = true;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  logger()->info("enrolling with {}", *r.hub);
+  // Blocking HTTPS and fsyncs on the worker pool; the new link starts back on the loop.
+  boost::asio::post(
+      pool_, [this, hub = *r.hub, code = *r.code, hostname = std::string(host), reply = std::move(reply)]() mutable {
+        auto e = enroll::enroll_with_hub(hub, code, hostname, config_.unit.state_dir);
+        Status saved = ok_status();
+        if (e) saved = enroll::save_enrollment(config_.unit.state_dir, *e);
+        boost::asio::post(io_, [this, e = std::move(e), saved, reply = std::move(reply)]() mutable {
+          enrolling_ = false;
+          if (!e || !saved) {
+            const auto why = !e ? e.error().message : "cannot store the enrolment: " + saved.error().message;
+            logger()->error("enrolment failed: {}", why);
+            reply(control::error_response(why));
+            return;
+          }
+          // A re-enrolment (after a revoke) replaces the old link and uploader.
+          if (uploader_) uploader_->stop();
+          if (agent_) agent_->stop();
+          uploader_.reset();
+          agent_.reset();
+          enrollment_.reset();
+          unit_id_ = e->unit_id;
+          controller_->set_unit_id(unit_id_);
+          schedule_->set_unit_id(unit_id_);
+          logger()->info("enrolled as {} (\"{}\")", e->unit_id, e->unit_name);
+          start_link();
+          reply(control::ok_response({{"unit_id", e->unit_id}, {"unit_name", e->unit_name}, {"hub_url", e->hub_url}}));
+        });
+      });
+}
+
+Json Daemon::schedule_status() const {
+  const auto& s = schedule_->schedule();
+  if (!s) return {{"revision", nullptr}};
+  Json j = {{"revision", s->revision}, {"timezone", s->timezone}, {"observations", s->observations.size()}};
+  auto brief = [](const protocol::Observation& o) {
+    return Json{
+        {"id", o.id}, {"title", o.title}, {"start", util::to_rfc3339(o.start)}, {"end", util::to_rfc3339(o.end)}};
+  };
+  if (const auto a = schedule_->active()) j["active"] = brief(*a);
+  if (const auto n = schedule_->next()) j["next"] = brief(*n);
+  return j;
+}
+
 void Daemon::status(control::Server::Reply reply) {
   Json j;
   const auto s = controller_->unit_state();
@@ -196,6 +349,15 @@ void Daemon::status(control::Server::Reply reply) {
     j["progress"] = {
         {"segments", p->segments_closed}, {"bookmarks", p->bookmarks}, {"recorded_ms", p->recorded_ns / 1'000'000}};
   }
+  j["schedule"] = schedule_status();
+  if (enrollment_) {
+    j["enrolment"] = {{"enrolled", true}, {"hub_url", enrollment_->hub_url}, {"unit_id", unit_id_}};
+  } else {
+    j["enrolment"] = {{"enrolled", false}};
+  }
+  j["link"] = agent_ ? agent_->status() : Json{{"connected", false}, {"state", "not enrolled"}};
+  j["upload"] = uploader_ ? uploader_->status_json()
+                          : Json{{"state", enrollment_ ? "disabled (upload.enabled = false)" : "not enrolled"}};
   const auto& sel = controller_->selection();
   if (sel) {
     Json c = {{"audio", capture::to_string(sel->audio)}, {"audio_reason", sel->audio_reason}};

@@ -206,3 +206,45 @@ TEST(Daemon, AudioOnlyRoomsRecordSoundAndNoPicture) {
       {"ffprobe", "-v", "error", "-show_entries", "stream=codec_type,codec_name", "-of", "csv=p=0", first.string()});
   EXPECT_EQ(streams.output, "opus,audio\n") << "sound only, in Opus";
 }
+
+TEST(Daemon, ScheduleStopsAManualSessionAndRecordsBackToBackSlotsWithTheirObservationIds) {
+  test::TempDir dir;
+  const auto cfg = test_config(dir);
+  test::write_file(cfg.unit.state_dir / "unit_id", "room-12\n");
+  // The stored schedule (as the link leaves it): A starts in 2 s, B follows A back-to-back.
+  const auto t0 = util::now_utc();
+  protocol::Schedule s;
+  s.unit_id = "room-12";
+  s.revision = 5;
+  s.observations = {{"obs-a", "Year 8 maths", t0 + 2500ms, t0 + 5500ms, std::nullopt, std::nullopt},
+                    {"obs-b", "Year 9 maths", t0 + 5500ms, t0 + 8500ms, std::nullopt, std::nullopt}};
+  ASSERT_TRUE(schedule::ScheduleStore(cfg.unit.state_dir / "schedule.json").save(s));
+
+  Harness h(cfg);
+  const auto manual = start_session(h, {protocol::Trigger::local, "impromptu", std::nullopt, std::nullopt});
+  std::vector<std::string> sessions;  // in the order they recorded
+  ASSERT_TRUE(h.run_until(
+      [&] {
+        const auto st = h.daemon_->controller().unit_state();
+        if (st.session_id && (sessions.empty() || sessions.back() != *st.session_id))
+          sessions.push_back(*st.session_id);
+        return util::now_utc() > t0 + 8500ms && st.state == RecorderState::idle;
+      },
+      40s));
+  ASSERT_EQ(sessions.size(), 3u);
+  EXPECT_EQ(sessions[0], manual.session_id);
+  const auto m0 = manifest_of(cfg.spool.dir, sessions[0]);
+  ASSERT_TRUE(m0.end && m0.end->end_reason);
+  EXPECT_EQ(*m0.end->end_reason, "stopped: scheduled observation \"Year 8 maths\" starts");
+  const auto ma = manifest_of(cfg.spool.dir, sessions[1]);
+  const auto mb = manifest_of(cfg.spool.dir, sessions[2]);
+  ASSERT_TRUE(ma.session && mb.session && ma.end && mb.end);
+  EXPECT_EQ(ma.session->trigger, protocol::Trigger::schedule);
+  EXPECT_EQ(ma.session->observation_id, "obs-a");
+  EXPECT_EQ(ma.session->title, "Year 8 maths");
+  EXPECT_EQ(ma.end->end_reason, "scheduled end (next observation starts)");
+  EXPECT_EQ(mb.session->observation_id, "obs-b");
+  EXPECT_EQ(mb.end->end_reason, "scheduled end");
+  EXPECT_GE(ma.segments.size(), 2u);
+  EXPECT_GE(mb.segments.size(), 2u);
+}

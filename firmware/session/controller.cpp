@@ -57,10 +57,23 @@ void Controller::go(RecorderState to, std::optional<std::string> reason) {
   }
   if (to == RecorderState::error) logger()->error("error state: {}", *sm_.reason());
   notify();
+  if (to == RecorderState::error) {
+    protocol::Event e;
+    e.type = protocol::EventType::error;
+    e.message = *sm_.reason();
+    emit(std::move(e));
+  }
 }
 
 void Controller::notify() {
   for (auto& o : observers_) o();
+}
+
+void Controller::emit(protocol::Event e) {
+  if (event_observers_.empty()) return;
+  e.unit_id = deps_.unit_id;
+  e.at = util::now_utc();
+  for (auto& o : event_observers_) o(e);
 }
 
 protocol::UnitState Controller::unit_state() const {
@@ -245,6 +258,10 @@ void Controller::on_written(const std::string& id, Result<spool::WriteOutcome> r
                     static_cast<double>(e.duration_ns) / 1e9, e.size_bytes);
     ++a.segments_closed;
     a.recorded_ns += e.duration_ns;
+    protocol::Event ev;
+    ev.type = protocol::EventType::segment_closed;
+    ev.segment = e;
+    emit(std::move(ev));
   }
   if (!r->closed.empty()) check_quota();
   if (r->opened.empty() || sm_.state() != RecorderState::starting) return;
@@ -253,6 +270,12 @@ void Controller::on_written(const std::string& id, Result<spool::WriteOutcome> r
   a.first_pts = r->opened.front().start_pts_ns;
   start_timer_.cancel();
   go(RecorderState::recording);
+  {
+    protocol::Event ev;
+    ev.type = protocol::EventType::session_started;
+    ev.session = a.info;
+    emit(std::move(ev));
+  }
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - a.requested_at);
   logger()->info("recording session {}: first frame on disk {} ms after the trigger", id, ms.count());
@@ -381,6 +404,33 @@ void Controller::finish(Result<spool::RecoveredSession> ended) {
   }
   for (auto& w : a->stop_waiters) w(info);
   if (a->shutdown) a->shutdown->second();
+  if (ended && !event_observers_.empty()) {
+    // The segments closed by the end itself never went through on_written: report them from the
+    // manifest, then the end.
+    deps_.spool.run(
+        [id = ended->session_id, from = a->segments_closed](Spool& s) {
+          std::vector<protocol::SegmentEntry> tail;
+          if (const auto* m = s.manifest(id)) {
+            for (const auto& e : m->segments) {
+              if (e.index >= from) tail.push_back(e);
+            }
+          }
+          return tail;
+        },
+        [this, info = ended->ended, alive = std::weak_ptr<bool>(alive_)](std::vector<protocol::SegmentEntry> tail) {
+          if (!alive.lock()) return;
+          for (auto& e : tail) {
+            protocol::Event ev;
+            ev.type = protocol::EventType::segment_closed;
+            ev.segment = std::move(e);
+            emit(std::move(ev));
+          }
+          protocol::Event ev;
+          ev.type = protocol::EventType::session_ended;
+          ev.session = info;
+          emit(std::move(ev));
+        });
+  }
 }
 
 void Controller::stop(const std::string& reason, Done<SessionInfo> done) {
@@ -433,6 +483,10 @@ void Controller::bookmark(const std::string& label, protocol::Trigger source, Do
                       return;
                     }
                     if (active_ && active_->info.session_id == b.session_id) ++active_->bookmarks;
+                    protocol::Event ev;
+                    ev.type = protocol::EventType::bookmark;
+                    ev.bookmark = b;
+                    emit(std::move(ev));
                     logger()->info("session {}: bookmark at {:.1f} s{}", b.session_id,
                                    static_cast<double>(b.offset_ms) / 1000,
                                    b.label.empty() ? "" : " \"" + b.label + "\"");

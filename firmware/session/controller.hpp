@@ -78,13 +78,21 @@ class Controller {
   std::optional<SessionProgress> progress() const;
   bool taking_snapshot() const { return preview_running_; }
   const Result<capture::Selection>& selection() const { return selection_; }
+  // After an enrolment: the unit's new id, for the sessions that start from now on.
+  void set_unit_id(std::string id) { deps_.unit_id = std::move(id); }
   // Called on every change of unit_state() (and of taking_snapshot()).
   void on_change(std::function<void()> observer) { observers_.push_back(std::move(observer)); }
+  // Called with every session_started, segment_closed, bookmark, session_ended and error, in order, on
+  // the loop (what the link reports to the hub).
+  void on_event(std::function<void(const protocol::Event&)> observer) {
+    event_observers_.push_back(std::move(observer));
+  }
 
  private:
   struct Active;
   void go(RecorderState to, std::optional<std::string> reason = std::nullopt);
   void notify();
+  void emit(protocol::Event e);
   void launch();
   void fail_start(const std::string& reason);
   void on_data(capture::SamplePtr sample);
@@ -112,6 +120,7 @@ class Controller {
   boost::asio::steady_timer snapshot_timer_;
   std::chrono::seconds limit_{0};  // of the current session
   std::vector<std::function<void()>> observers_;
+  std::vector<std::function<void(const protocol::Event&)>> event_observers_;
   std::vector<Done<std::string>> snapshot_waiters_;
   bool preview_running_ = false;
   bool launch_after_preview_ = false;

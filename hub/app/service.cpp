@@ -29,6 +29,7 @@
 #include "hub/store/store.hpp"
 #include "hub/tls/certificates.hpp"
 #include "hub/uploads/tus.hpp"
+#include "hub/web/site.hpp"
 
 namespace classcam::hub {
 
@@ -260,7 +261,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
   o.max_connections = cfg.http.max_connections;
   o.max_pipelined = cfg.http.max_pipelined;
   s.server = std::make_unique<http::Server>(
-      s.io, o, [&s](http::Request& req, const http::Reply& reply) { s.router->dispatch(req, reply); });
+      s.io, o, [&s](http::Request& req, const http::Reply& reply) { web::dispatch(*s.router, req, reply); });
 }
 
 Service::~Service() {

@@ -33,7 +33,15 @@ TestHub::TestHub(std::optional<config::HubConfig> config) {
   auto cfg = config ? *config : test_config(dir_.path() / "state");
   if (config) cfg.hub.state_dir = dir_.path() / "state";
   log::init(cfg.log);
+  config_ = cfg;
   service_ = std::make_unique<Service>(cfg);
+  port_ = service_->start();
+}
+
+void TestHub::restart() {
+  service_->stop();
+  service_.reset();
+  service_ = std::make_unique<Service>(config_);
   port_ = service_->start();
 }
 

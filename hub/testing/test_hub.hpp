@@ -26,6 +26,9 @@ class TestHub {
   ~TestHub();
 
   Service& service() { return *service_; }
+  // Stops the service and starts it again on the same state (and, when the config names a port, on
+  // the same port): a hub restart for resume tests.
+  void restart();
   store::Store& store() { return service_->store(); }
   std::uint16_t port() const { return port_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
@@ -51,6 +54,7 @@ class TestHub {
 
  private:
   test::TempDir dir_{"hub-test"};
+  config::HubConfig config_;
   std::unique_ptr<Service> service_;
   std::uint16_t port_ = 0;
 };

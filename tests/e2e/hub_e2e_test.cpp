@@ -10,7 +10,7 @@
 #include "common/util/hash.hpp"
 #include "hub/testing/https_client.hpp"
 #include "hub/testing/media.hpp"
-#include "tests/support/ports.hpp"
+#include "tests/e2e/processes.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
 
@@ -19,65 +19,13 @@ using namespace std::chrono_literals;
 using hub::testkit::HttpResponse;
 using hub::testkit::HttpsClient;
 using Json = protocol::Json;
+using e2e::field;
+using e2e::HubProcess;
 
 namespace {
 
 namespace fs = std::filesystem;
 using Headers = std::vector<std::pair<std::string, std::string>>;
-
-std::string hub_binary() { return std::string(CLASSCAM_BINARY_DIR) + "/hub/app/classcam-hub"; }
-
-class HubProcess {
- public:
-  explicit HubProcess(const fs::path& dir) : dir_(dir), port_(test::free_port()) {
-    test::write_file(config(), "[hub]\nstate_dir = \"" + (dir / "state").string() +
-                                   "\"\n[http]\nlisten = \"127.0.0.1\"\nport = " + std::to_string(port_) +
-                                   "\nthreads = 2\n[storage]\nmin_free_bytes = 0\n[broker]\nenabled = false\n");
-  }
-  fs::path config() const { return dir_ / "hub.toml"; }
-  fs::path ca() const { return dir_ / "state/tls/ca.pem"; }
-  std::uint16_t port() const { return port_; }
-
-  void start() {
-    ++starts_;
-    proc_ = std::make_unique<test::Process>(std::vector<std::string>{hub_binary(), "--config", config().string()},
-                                            dir_ / ("hub-" + std::to_string(starts_) + ".log"));
-    ASSERT_TRUE(test::wait_until([&] { return proc_->output().find("serving https") != std::string::npos; }, 30s))
-        << proc_->output();
-  }
-  int stop() {
-    const int st = proc_->stop(SIGTERM, 20s);
-    return test::exit_code(st);
-  }
-  void kill9() { proc_->kill9(); }
-  std::string output() const { return proc_->output(); }
-
-  // An admin command against the same configuration (the service may be running).
-  test::RunResult admin(std::vector<std::string> args) const {
-    args.insert(args.begin(), {hub_binary(), "--config", config().string()});
-    return test::run(args);
-  }
-
-  HttpsClient client(const std::string& bearer) const {
-    hub::testkit::ClientOptions o;
-    o.ca_file = ca();
-    HttpsClient c("127.0.0.1", port_, o);
-    c.set_header("Authorization", "Bearer " + bearer);
-    return c;
-  }
-
- private:
-  fs::path dir_;
-  std::uint16_t port_;
-  int starts_ = 0;
-  std::unique_ptr<test::Process> proc_;
-};
-
-std::string field(const std::string& output, const std::string& label) {
-  std::smatch m;
-  if (!std::regex_search(output, m, std::regex(label + ": (\\S+)"))) return "";
-  return m[1];
-}
 
 std::string digest_b64(const std::string& data) {
   util::Hasher h(util::HashAlgorithm::sha256);

@@ -1,0 +1,205 @@
+// The uploader against a real hub in the test process (real TLS, real tus, real SQLite), with a TCP
+// proxy in between to cut connections mid-upload, and hub restarts.
+#include "firmware/uploader/uploader.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include <future>
+#include <random>
+
+#include "hub/testing/test_hub.hpp"
+#include "tests/support/ports.hpp"
+#include "tests/support/process.hpp"
+#include "tests/support/tcp_proxy.hpp"
+#include "tests/support/tempdir.hpp"
+
+using namespace classcam;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kUnit = "room-12";
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+// A unit's spool with one ended session of segments of the given sizes (random bytes: the hub checks
+// sizes and SHA-256, not the media).
+struct UnitSpool {
+  explicit UnitSpool(const std::vector<std::size_t>& sizes, std::uint32_t seed = 1) {
+    config::UnitConfig::Spool c;
+    c.dir = dir / "spool";
+    c.max_percent = 99;
+    spool::Spool sp(c);
+    EXPECT_TRUE(sp.open());
+    info.session_id = fmt::format("5e55{:04}-0000-4000-8000-000000000000", seed);
+    info.unit_id = kUnit;
+    info.trigger = protocol::Trigger::local;
+    info.started_at = util::now_utc();
+    info.segment_duration_ms = 1000;
+    info.video = protocol::VideoFormat{protocol::VideoCodec::h264, 320, 240, 25, 500};
+    EXPECT_TRUE(sp.begin_session(info));
+    for (std::uint32_t i = 0; i < sizes.size(); ++i) {
+      test::write_file(sp.session_dir(info.session_id) / spool::Spool::temp_name(i),
+                       random_bytes(sizes[i], seed * 100 + i));
+      EXPECT_TRUE(sp.close_segment(info.session_id, i, 1'000'000'000LL * i, 1'000'000'000,
+                                   info.started_at + std::chrono::seconds(i)));
+    }
+    EXPECT_TRUE(sp.end_session(info.session_id, util::now_utc(), "stopped"));
+    service = std::make_unique<spool::SpoolService>(io, pool, std::move(sp));
+  }
+  ~UnitSpool() { pool.join(); }
+  std::filesystem::path segment(std::uint32_t i) const {
+    return spool::Spool::session_dir_in(dir / "spool", info.session_id) / spool::Spool::segment_name(i);
+  }
+  std::set<std::uint32_t> uploaded() {
+    std::promise<std::set<std::uint32_t>> p;
+    service->run([&](spool::Spool& s) { p.set_value(s.manifest(info.session_id)->uploaded); });
+    return p.get_future().get();
+  }
+
+  test::TempDir dir{"unit-test"};
+  boost::asio::io_context io;
+  boost::asio::thread_pool pool{1};
+  protocol::SessionInfo info;
+  std::unique_ptr<spool::SpoolService> service;
+};
+
+hub::testkit::TestHub make_hub_on_fixed_port() {
+  test::TempDir tmp;  // only for the path of the config; TestHub puts state in its own dir
+  auto c = hub::testkit::test_config(tmp.path());
+  c.http.port = test::free_port();
+  return hub::testkit::TestHub(c);
+}
+
+uploader::Settings settings(std::uint16_t port, const hub::testkit::TestHub& hub, const std::string& token,
+                            const std::filesystem::path& state_dir) {
+  uploader::Settings s;
+  s.hub = *net::parse_url("https://127.0.0.1:" + std::to_string(port));
+  s.ca_file = hub.ca_file();
+  s.token = token;
+  s.unit_id = kUnit;
+  s.state_dir = state_dir;
+  s.upload.chunk_bytes = 128 * 1024;
+  s.upload.retry_min_s = 0;  // 0 s base: retries at once (tests)
+  s.upload.retry_max_s = 1;
+  return s;
+}
+
+// What the hub holds of the session, asked as the unit.
+std::set<int> received(hub::testkit::TestHub& hub, const std::string& token, const std::string& session_id) {
+  auto c = hub.client(token);
+  const auto r = c.request("GET", "/api/v1/unit/sessions/" + session_id);
+  std::set<int> out;
+  if (r.status != 200) {
+    ADD_FAILURE() << "GET session: " << r.status << " " << r.body;
+    return out;
+  }
+  const auto j = r.json();  // not r.json()["received"] in the loop: the temporary would dangle
+  for (const auto& i : j.at("received")) out.insert(i.get<int>());
+  return out;
+}
+
+std::set<int> all(int n) {
+  std::set<int> s;
+  for (int i = 0; i < n; ++i) s.insert(i);
+  return s;
+}
+
+}  // namespace
+
+TEST(Uploader, UploadsEverySegmentInOrderAndMarksThemOnlyWhenConfirmed) {
+  hub::testkit::TestHub hub;
+  const auto unit = hub.add_unit(kUnit, hub.add_room("Room 12").id);
+  // Two small segments (creation-with-upload), three larger than a chunk (POST then PATCHes).
+  UnitSpool spool({50'000, 300'000, 90'000, 400'000, 260'000});
+  uploader::Uploader up(*spool.service, settings(hub.port(), hub, unit.token, spool.dir / "state"));
+  up.start();
+  ASSERT_TRUE(test::wait_until([&] { return spool.uploaded().size() == 5; }, 60s)) << up.status().last_error;
+  EXPECT_EQ(received(hub, unit.token, spool.info.session_id), all(5));
+  ASSERT_TRUE(test::wait_until([&] { return up.status().state == "idle"; }, 10s));
+  const auto st = up.status();
+  EXPECT_EQ(st.uploaded_segments, 5u);
+  EXPECT_EQ(st.uploaded_bytes, 1'100'000u);
+  EXPECT_EQ(st.sent_bytes, 1'100'000u) << "nothing sent twice without cuts";
+  EXPECT_EQ(st.backlog_segments, 0u);
+  EXPECT_TRUE(st.last_error.empty());
+  // The uploader never deletes: eviction is the spool's, under its quota, of confirmed segments only.
+  for (std::uint32_t i = 0; i < 5; ++i) EXPECT_TRUE(std::filesystem::exists(spool.segment(i)));
+  // The end was announced: the hub expects exactly these segments.
+  auto c = hub.client(unit.token);
+  const auto r = c.request("GET", "/api/v1/unit/sessions/" + spool.info.session_id);
+  EXPECT_EQ(r.json()["expected_segments"], 5) << r.body;
+}
+
+TEST(Uploader, ConnectionsCutMidUploadLoseNoSegmentAndNothingIsMarkedWhileTheHubIsAway) {
+  hub::testkit::TestHub hub;
+  const auto unit = hub.add_unit(kUnit, hub.add_room("Room 12").id);
+  test::TcpProxy proxy(hub.port());
+  proxy.set_blocked(true);
+  UnitSpool spool({700'000, 500'000, 30'000, 900'000, 650'000, 40'000});
+  uploader::Uploader up(*spool.service, settings(proxy.port(), hub, unit.token, spool.dir / "state"));
+  up.start();
+  // Hub unreachable: failures, backoff, nothing confirmed, every file still there.
+  ASSERT_TRUE(test::wait_until([&] { return up.status().failures >= 2; }, 20s));
+  EXPECT_TRUE(spool.uploaded().empty());
+  EXPECT_FALSE(up.status().last_error.empty());
+
+  // Every connection is dropped after 300 kB of requests: each large segment needs several connections.
+  proxy.cut_after(300'000);
+  proxy.set_blocked(false);
+  ASSERT_TRUE(test::wait_until([&] { return spool.uploaded().size() == 6; }, 120s)) << up.status().last_error;
+  EXPECT_EQ(received(hub, unit.token, spool.info.session_id), all(6));
+  EXPECT_GE(proxy.cuts(), 4u);
+  const auto st = up.status();
+  EXPECT_EQ(st.uploaded_bytes, 2'820'000u);
+  std::cout << "cuts: " << proxy.cuts() << ", bytes re-sent: " << st.resent_bytes << ", sent: " << st.sent_bytes
+            << "\n";
+}
+
+TEST(Uploader, AHubRestartMidUploadResumesFromTheHubsOffset) {
+  auto hub = make_hub_on_fixed_port();
+  const auto unit = hub.add_unit(kUnit, hub.add_room("Room 12").id);
+  UnitSpool spool({4'000'000});
+  auto s = settings(hub.port(), hub, unit.token, spool.dir / "state");
+  s.upload.chunk_bytes = 256 * 1024;
+  s.upload.bandwidth_kbps = 8 * 1000;  // 1 MB/s: the restart lands mid-upload
+  uploader::Uploader up(*spool.service, s);
+  up.start();
+  ASSERT_TRUE(test::wait_until([&] { return up.status().sent_bytes >= 1'500'000; }, 30s));
+  hub.restart();
+  ASSERT_TRUE(test::wait_until([&] { return spool.uploaded().size() == 1; }, 60s)) << up.status().last_error;
+  EXPECT_EQ(received(hub, unit.token, spool.info.session_id), all(1));
+  const auto st = up.status();
+  EXPECT_GE(st.failures, 1u);
+  // Resumed at the hub's offset: at most the chunk in flight went twice, not the 1.5 MB before it.
+  EXPECT_LE(st.resent_bytes, 2u * 256 * 1024) << "sent " << st.sent_bytes;
+  EXPECT_LT(st.sent_bytes, 4'000'000u + 2 * 256 * 1024);
+}
+
+TEST(Uploader, ASegmentWhoseBytesNoLongerMatchIsSetAsideAndLaterOnesStillGo) {
+  hub::testkit::TestHub hub;
+  const auto unit = hub.add_unit(kUnit, hub.add_room("Room 12").id);
+  UnitSpool spool({200'000, 200'000, 200'000});
+  // Segment 1 rots on the card after its manifest line was written: its SHA-256 no longer matches.
+  {
+    auto bytes = test::read_file(spool.segment(1));
+    bytes[1000] = static_cast<char>(bytes[1000] ^ 0x55);
+    test::write_file(spool.segment(1), bytes);
+  }
+  uploader::Uploader up(*spool.service, settings(hub.port(), hub, unit.token, spool.dir / "state"));
+  up.start();
+  ASSERT_TRUE(test::wait_until([&] { return spool.uploaded().size() == 2; }, 60s)) << up.status().last_error;
+  EXPECT_EQ(spool.uploaded(), (std::set<std::uint32_t>{0, 2}));
+  ASSERT_TRUE(test::wait_until([&] { return up.status().set_aside == 1; }, 10s));
+  EXPECT_NE(up.status().last_error.find("set aside"), std::string::npos) << up.status().last_error;
+  EXPECT_TRUE(std::filesystem::exists(spool.segment(1))) << "the file is kept";
+  EXPECT_EQ(received(hub, unit.token, spool.info.session_id), (std::set<int>{0, 2}));
+}
