@@ -85,10 +85,11 @@ HubConfig read(TomlReader& root) {
   {
     auto s = root.section("broker");
     auto& b = c.broker;
+    b.enabled = s.boolean("enabled", b.enabled);
     b.manage = s.boolean("manage", b.manage);
     b.mosquitto = s.path("mosquitto", b.mosquitto);
     b.listen = s.string("listen", b.listen);
-    b.port = static_cast<std::uint16_t>(s.integer("port", b.port, 0, 65535));
+    b.port = static_cast<std::uint16_t>(s.integer("port", b.port, 1, 65535));
     b.public_host = s.string("public_host", b.public_host);
     b.host = s.string("host", b.host);
     s.finish();

@@ -62,7 +62,8 @@ struct HubConfig {
   } auth;
 
   struct Broker {
-    bool manage = true;  // start and configure Mosquitto ourselves
+    bool enabled = true;  // false: no MQTT at all (units are not coordinated; tests of other parts)
+    bool manage = true;   // start and configure Mosquitto ourselves
     std::filesystem::path mosquitto = "/usr/sbin/mosquitto";
     std::string listen = "0.0.0.0";
     std::uint16_t port = 8883;       // TLS listener for units

@@ -15,24 +15,22 @@ using protocol::Json;
 
 Access staff() { return Access::only({Caller::admin, Caller::technician}); }
 
-Json room_json(store::Store& store, const store::Room& r) {
+Json room_json(store::Store& store, const store::Room& r, const std::vector<store::Unit>& units) {
   Json j = {{"id", r.id}, {"name", r.name}, {"created_at", time_text(r.created_at)}};
   j["default_teacher_id"] = r.default_teacher_id ? Json(*r.default_teacher_id) : Json(nullptr);
   if (r.default_teacher_id) {
     if (const auto t = store.user(*r.default_teacher_id)) j["default_teacher_name"] = t->display_name;
   }
+  // Teachers need these for "record now" in their room.
+  Json ids = Json::array();
+  for (const auto& u : units) {
+    if (u.room_id == r.id && !u.revoked) ids.push_back(u.id);
+  }
+  j["unit_ids"] = ids;
   return j;
 }
 
-Json unit_json(const store::Unit& u) {
-  return {{"id", u.id},
-          {"name", u.name},
-          {"room_id", u.room_id ? Json(*u.room_id) : Json(nullptr)},
-          {"revoked", u.revoked},
-          {"created_at", time_text(u.created_at)},
-          {"last_seen_at", u.last_seen_at ? Json(time_text(*u.last_seen_at)) : Json(nullptr)},
-          {"last_address", u.last_address ? Json(*u.last_address) : Json(nullptr)}};
-}
+Json room_json(store::Store& store, const store::Room& r) { return room_json(store, r, store.units()); }
 
 std::optional<std::string> read_optional_teacher(const protocol::Reader& r) {
   if (!r.has("default_teacher_id")) return std::nullopt;
@@ -41,12 +39,33 @@ std::optional<std::string> read_optional_teacher(const protocol::Reader& r) {
 
 }  // namespace
 
+Json unit_json(const store::Unit& u) {
+  Json j = {{"id", u.id},
+            {"name", u.name},
+            {"room_id", u.room_id ? Json(*u.room_id) : Json(nullptr)},
+            {"revoked", u.revoked},
+            {"enrolled", u.enrolled},
+            {"online", u.online && u.enrolled},
+            {"created_at", time_text(u.created_at)},
+            {"last_seen_at", u.last_seen_at ? Json(time_text(*u.last_seen_at)) : Json(nullptr)},
+            {"last_address", u.last_address ? Json(*u.last_address) : Json(nullptr)}};
+  j["state"] = u.state ? Json(*u.state) : Json(nullptr);
+  j["telemetry"] = nullptr;
+  if (u.telemetry_json) {
+    auto t = Json::parse(*u.telemetry_json, nullptr, false);
+    if (!t.is_discarded()) j["telemetry"] = std::move(t);
+  }
+  j["last_error"] = u.last_error ? Json(*u.last_error) : Json(nullptr);
+  return j;
+}
+
 void add_place_routes(http::Router& router, ApiContext& ctx) {
   router.add(
       "GET", "/api/v1/rooms", Access::any_user(),
       [&ctx](Request&) {
         Json out = Json::array();
-        for (const auto& r : ctx.store.rooms()) out.push_back(room_json(ctx.store, r));
+        const auto units = ctx.store.units();
+        for (const auto& r : ctx.store.rooms()) out.push_back(room_json(ctx.store, r, units));
         return http::json(200, {{"rooms", out}});
       },
       "every room (everyone needs them to schedule)");
@@ -141,19 +160,34 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
           p.room_id = r.string("room_id", 64);
           changes += "moved to room " + *p.room_id + "; ";
         }
-        if (r.has("revoked")) {
-          p.revoked = r.boolean("revoked");
-          changes += *p.revoked ? "token revoked; " : "token restored; ";
+        const bool revoke = r.has("revoked") && r.boolean("revoked");
+        if (r.has("revoked") && !revoke) {
+          throw HttpError(409,
+                          "revoked: a revoked unit comes back only by enrolling again: make a pairing code "
+                          "(POST /api/v1/units/" +
+                              req.param("id") +
+                              "/pairing-code) and run "
+                              "`classcamctl enroll` on the unit",
+                          "revoked");
         }
-        const auto unit = take(ctx.store.update_unit(req.param("id"), p));
+        auto unit = take(ctx.store.update_unit(req.param("id"), p));
+        if (revoke) {
+          unit = ctx.revoke_unit ? take(ctx.revoke_unit(unit.id)) : take(ctx.store.revoke_unit(unit.id));
+          changes += "revoked: API token and MQTT login removed; ";
+        }
         ctx.auditor.record(req.principal, "unit.update", "unit", unit.id, changes);
         return http::json(200, unit_json(unit));
       },
-      "rename a unit, move it to another room, or revoke its token");
+      "rename a unit, move it to another room, or revoke it (revoked: true; false is refused)");
 
   router.add(
       "POST", "/api/v1/units/{id}/token", staff(),
       [&ctx](Request& req) {
+        const auto unit = ctx.store.unit(req.param("id"));
+        if (!unit) throw HttpError(404, "no unit " + req.param("id"));
+        if (unit->revoked) {
+          throw HttpError(409, "the unit is revoked; it comes back only by enrolling again with a new pairing code");
+        }
         const auto secret = auth::new_secret(auth::kUnitTokenPrefix);
         if (!ctx.store.set_unit_token(req.param("id"), secret.hash)) throw HttpError(404, "no unit " + req.param("id"));
         ctx.auditor.record(req.principal, "unit.new_token", "unit", req.param("id"),

@@ -19,6 +19,8 @@ struct ApiContext {
   audit::Auditor& auditor;
   Executor workers;  // for Argon2id
   std::string hub_name;
+  // Revokes a unit on HTTPS and MQTT at once (hub/fleet); unset = the database only (no broker).
+  std::function<store::Outcome<store::Unit>(const std::string&)> revoke_unit = {};
 };
 
 void add_account_routes(http::Router& router, ApiContext& ctx);
@@ -26,5 +28,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx);
 void add_admin_routes(http::Router& router, ApiContext& ctx);
 
 protocol::Json user_json(const store::User& u);
+// A unit with its fleet state (online, state, telemetry, last_error, enrolled, revoked).
+protocol::Json unit_json(const store::Unit& u);
 
 }  // namespace classcam::hub::api

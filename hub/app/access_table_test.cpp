@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "common/util/hash.hpp"
+#include "common/util/uuid.hpp"
 #include "hub/http/router.hpp"
 #include "hub/recordings/library.hpp"
 #include "hub/testing/media.hpp"
@@ -83,6 +84,18 @@ struct World {
     o.end = o.start + std::chrono::hours(1);
     o.coach_ids = {coach.user.id};
     return std::get<store::Observation>(hub.store().create_observation(o));
+  }
+
+  // A command sent to the world's unit (stored as the commands route stores it); its id.
+  std::string command(const std::string& action) {
+    store::UnitCommand c;
+    c.id = util::uuid_v4();
+    c.unit_id = unit.unit.id;
+    c.action = action;
+    c.args_json = "{}";
+    c.issued_at = util::now_utc();
+    hub.store().create_command(c);
+    return c.id;
   }
 
   std::vector<std::pair<std::string, std::string>> tus_creation(std::uint32_t index) {
@@ -221,6 +234,54 @@ std::vector<Row> table() {
       {"POST /api/v1/units/{id}/calendar", {401, 201, 201, 403, 403, 403, 403}, with([](World& w) {
          return "/api/v1/units/" + w.unit.unit.id + "/calendar";
        })},
+      // Enrolment, fleet and commands. The test hub runs without a broker, so sending a command is 503
+      // for everyone allowed to send one; who may is what this row checks.
+      {"POST /api/v1/units/{id}/pairing-code",
+       {401, 201, 201, 403, 403, 403, 403},
+       [](World& w, Who) {
+         return Call{
+             "/api/v1/units/" + w.hub.add_unit(w.fresh("pair-unit-"), w.room.id).unit.id + "/pairing-code", "", {}};
+       }},
+      {"GET /api/v1/enroll/ca", kPublic, at("/api/v1/enroll/ca")},
+      {"POST /api/v1/enroll",
+       {403, 403, 403, 403, 403, 403, 403},  // anyone may try; a code that was never issued is refused
+       [](World&, Who) {
+         return json_call("/api/v1/enroll", {{"protocol", "1.0"},
+                                             {"code", "00000-00000-00000-00000-00000-00000"},
+                                             {"hostname", "probe"},
+                                             {"software_version", "0"}});
+       }},
+      {"POST /api/v1/units/{id}/revoke",
+       {401, 200, 200, 403, 403, 403, 403},
+       [](World& w, Who) {
+         return Call{"/api/v1/units/" + w.hub.add_unit(w.fresh("revoke-unit-"), w.room.id).unit.id + "/revoke", "", {}};
+       }},
+      {"POST /api/v1/units/{id}/commands",
+       {401, 503, 503, 503, 503, 403, 403},
+       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands"; }, R"({"action": "stop"})")},
+      {"GET /api/v1/units/{id}/commands", {401, 200, 200, 200, 200, 403, 403}, with([](World& w) {
+         return "/api/v1/units/" + w.unit.unit.id + "/commands";
+       })},
+      {"GET /api/v1/units/{id}/commands/{command_id}", {401, 200, 200, 200, 200, 403, 403}, with([](World& w) {
+         return "/api/v1/units/" + w.unit.unit.id + "/commands/" + w.command("stop");
+       })},
+      {"PUT /api/v1/unit/snapshots/{command_id}",
+       {401, 403, 403, 403, 403, 403, 204},
+       [](World& w, Who) {
+         return Call{"/api/v1/unit/snapshots/" + w.command("snapshot"),
+                     std::string("\xFF\xD8\xFF\xE0jpeg", 8),
+                     {{"Content-Type", "image/jpeg"}}};
+       }},
+      {"GET /api/v1/units/{id}/snapshot",
+       {401, 200, 200, 403, 403, 403, 403},
+       [](World& w, Who) {
+         // The unit uploads one first, as it does when a snapshot command reaches it.
+         const auto put =
+             w.clients[kUnit]->request("PUT", "/api/v1/unit/snapshots/" + w.command("snapshot"),
+                                       std::string("\xFF\xD8\xFF\xE0jpeg", 8), {{"Content-Type", "image/jpeg"}});
+         if (put.status != 204) throw std::runtime_error("snapshot upload: " + std::to_string(put.status));
+         return Call{"/api/v1/units/" + w.unit.unit.id + "/snapshot", "", {}};
+       }},
       {"GET /api/v1/audit", kAdminOnly, at("/api/v1/audit")},
       {"GET /api/v1/settings", kAdminOnly, at("/api/v1/settings")},
       {"PATCH /api/v1/settings", kAdminOnly,

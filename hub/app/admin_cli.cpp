@@ -8,7 +8,9 @@
 #include "hub/audit/auditor.hpp"
 #include "hub/auth/password.hpp"
 #include "hub/auth/tokens.hpp"
+#include "hub/fleet/routes.hpp"
 #include "hub/store/store.hpp"
+#include "hub/tls/certificates.hpp"
 
 namespace classcam::hub {
 
@@ -76,7 +78,8 @@ void print_admin_usage(std::ostream& out) {
          "  token create --login L [--name N]\n"
          "  room add --name N [--default-teacher LOGIN]\n"
          "  unit add --name N [--room ROOM_NAME_OR_ID] [--id ID]\n"
-         "  unit token --id ID\n";
+         "  unit token --id ID\n"
+         "  unit pair --id ID                    prints a one-time pairing code (classcamctl enroll --code)\n";
 }
 
 int run_admin_command(const config::HubConfig& cfg, const std::vector<std::string>& args, std::ostream& out,
@@ -154,6 +157,15 @@ int run_admin_command(const config::HubConfig& cfg, const std::vector<std::strin
       if (!store->set_unit_token(id, secret.hash)) throw Refused("no unit \"" + id + "\"");
       auditor.record_system(actor, "unit.new_token", "unit", id);
       out << secret.value << "\n";
+    } else if (what == "unit pair") {
+      const std::string id = need(a, "id");
+      // The code pins the hub's CA: create it now if the hub has never started.
+      const auto tls_dir = cfg.hub.state_dir / "tls";
+      tls::ensure_local_material(tls_dir, tls::default_names(cfg.hub.public_url));
+      const auto code = take(fleet::make_pairing_code(*store, tls_dir / "ca.pem", id,
+                                                      std::chrono::minutes(cfg.auth.pairing_code_minutes), actor));
+      auditor.record_system(actor, "unit.pairing_code", "unit", id, "expires " + util::to_rfc3339(code.expires_at));
+      out << "pairing code: " << code.code << "\nexpires: " << util::to_rfc3339(code.expires_at) << "\n";
     } else {
       err << "classcam-hub: unknown command \"" << what << "\"\n";
       print_admin_usage(err);

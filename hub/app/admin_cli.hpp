@@ -8,6 +8,7 @@
 //   room add --name N [--default-teacher LOGIN]            prints the room id
 //   unit add --name N [--room ROOM] [--id ID]              prints the unit id and its token
 //   unit token --id ID                                     prints a new token for the unit
+//   unit pair --id ID                                      prints a one-time pairing code for enrolment
 #include <ostream>
 #include <string>
 #include <vector>

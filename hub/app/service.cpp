@@ -17,6 +17,9 @@
 #include "hub/audit/auditor.hpp"
 #include "hub/auth/authenticator.hpp"
 #include "hub/auth/password.hpp"
+#include "hub/broker/broker.hpp"
+#include "hub/fleet/fleet.hpp"
+#include "hub/fleet/routes.hpp"
 #include "hub/http/router.hpp"
 #include "hub/http/server.hpp"
 #include "hub/recordings/joiner.hpp"
@@ -26,6 +29,7 @@
 #include "hub/store/store.hpp"
 #include "hub/tls/certificates.hpp"
 #include "hub/uploads/tus.hpp"
+#include "hub/web/site.hpp"
 
 namespace classcam::hub {
 
@@ -37,6 +41,20 @@ namespace {
 unsigned io_threads(std::uint32_t configured) {
   if (configured != 0) return configured;
   return std::clamp(std::thread::hardware_concurrency(), 1U, 8U);
+}
+
+// What units are told to dial for MQTT: broker.public_host, else the host of hub.public_url, else
+// the address the hub itself uses (a single-machine demo).
+std::string mqtt_host_for_units(const config::HubConfig& cfg) {
+  if (!cfg.broker.public_host.empty()) return cfg.broker.public_host;
+  const auto& url = cfg.hub.public_url;
+  if (const auto scheme = url.find("://"); scheme != std::string::npos) {
+    auto host = url.substr(scheme + 3);
+    host = host.substr(0, host.find('/'));
+    if (!host.empty() && host.front() == '[') return host.substr(1, host.find(']') - 1);
+    return host.substr(0, host.find(':'));
+  }
+  return cfg.broker.host;
 }
 
 void make_private_dir(const fs::path& p) {
@@ -69,6 +87,9 @@ struct Service::Impl {
   std::unique_ptr<http::Router> router;
   std::unique_ptr<api::ApiContext> api_ctx;
   std::unique_ptr<http::Server> server;
+  std::unique_ptr<broker::Broker> broker;
+  std::unique_ptr<fleet::Fleet> fleet;
+  std::unique_ptr<fleet::FleetRoutes> fleet_routes;
   net::steady_timer retention_timer{io};
   net::steady_timer expiry_timer{io};
   std::uint16_t port = 0;
@@ -110,6 +131,8 @@ struct Service::Impl {
       const auto n = library->apply_retention(util::now_utc(), static_cast<std::uint32_t>(days));
       if (n > 0) log->info("retention: deleted {} recording(s) older than {} days", n, days);
       store->delete_expired_sessions(util::now_utc());
+      // Command rows are a log for technicians, not a record of lessons: a month is plenty.
+      store->delete_commands_before(util::now_utc() - std::chrono::hours(24 * 30));
       return n;
     } catch (const std::exception& e) {
       log->error("retention run failed: {}", e.what());
@@ -154,6 +177,11 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
     s.log->info("TLS: using {} (fingerprint {})", cfg.http.tls_cert.string(), s.tls.cert_fingerprint);
   }
 
+  // The CA that signs the broker's certificate and that units pin at enrolment. With an operator's own
+  // HTTPS certificate the hub still keeps a local CA for MQTT.
+  const auto ca_dir = cfg.hub.state_dir / "tls";
+  if (s.tls.ca_cert.empty()) tls::ensure_local_material(ca_dir, tls::default_names(cfg.hub.public_url));
+
   recordings::ensure_gstreamer();
   s.authenticator = std::make_unique<auth::Authenticator>(*s.store, std::chrono::hours(cfg.auth.session_hours),
                                                           cfg.auth.login_attempts_per_minute);
@@ -170,6 +198,31 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
   });
   s.api_ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*s.store, *s.authenticator, *s.auditor, s.workers_exec(), cfg.hub.name});
+  {
+    fleet::FleetRoutesContext f{*s.store, *s.auditor};
+    if (cfg.broker.enabled) {
+      if (cfg.broker.manage) s.broker = std::make_unique<broker::Broker>(cfg, *s.store, ca_dir);
+      fleet::FleetOptions fo;
+      fo.host = cfg.broker.host;
+      fo.port = cfg.broker.port;
+      fo.ca_file = ca_dir / "ca.pem";
+      fo.hub_password = broker::hub_password(cfg.hub.state_dir);
+      fo.horizon_days = cfg.schedule.horizon_days;
+      fo.timezone = cfg.hub.timezone;
+      s.fleet = std::make_unique<fleet::Fleet>(s.io, *s.store, fo);
+    }
+    f.fleet = s.fleet.get();
+    f.broker = s.broker.get();
+    f.ca_file = ca_dir / "ca.pem";
+    f.mqtt_host = mqtt_host_for_units(cfg);
+    f.mqtt_port = cfg.broker.port;
+    f.pairing_lifetime = std::chrono::minutes(cfg.auth.pairing_code_minutes);
+    f.snapshot_dir = cfg.media_dir() / "snapshots";
+    f.enroll_attempts_per_minute = cfg.auth.login_attempts_per_minute;
+    s.fleet_routes = std::make_unique<fleet::FleetRoutes>(f);
+    s.api_ctx->revoke_unit = [&s](const std::string& id) { return s.fleet_routes->revoke(id); };
+    s.fleet_routes->add(*s.router);
+  }
   api::add_account_routes(*s.router, *s.api_ctx);
   api::add_place_routes(*s.router, *s.api_ctx);
   api::add_admin_routes(*s.router, *s.api_ctx);
@@ -189,7 +242,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
   o.max_connections = cfg.http.max_connections;
   o.max_pipelined = cfg.http.max_pipelined;
   s.server = std::make_unique<http::Server>(
-      s.io, o, [&s](http::Request& req, const http::Reply& reply) { s.router->dispatch(req, reply); });
+      s.io, o, [&s](http::Request& req, const http::Reply& reply) { web::dispatch(*s.router, req, reply); });
 }
 
 Service::~Service() {
@@ -203,6 +256,11 @@ Service::~Service() {
 std::uint16_t Service::start() {
   auto& s = *impl_;
   s.port = s.server->start();
+  s.fleet_routes->set_hub_url(s.cfg.hub.public_url.empty()
+                                  ? "https://" + s.cfg.http.listen + ":" + std::to_string(s.port)
+                                  : s.cfg.hub.public_url);
+  if (s.broker) s.broker->start();
+  if (s.fleet) s.fleet->start();
   s.work.emplace(s.io.get_executor());
   const unsigned n = io_threads(s.cfg.http.threads);
   for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.io.run(); });
@@ -223,6 +281,7 @@ void Service::stop() {
   std::promise<void> drained;
   s.server->shutdown(std::chrono::seconds(10), [&drained] { drained.set_value(); });
   drained.get_future().wait_for(std::chrono::seconds(15));
+  if (s.fleet) s.fleet->stop();
   s.work.reset();
   s.io.stop();
   for (auto& t : s.threads) t.join();
@@ -232,6 +291,7 @@ void Service::stop() {
   s.library->stop();
   s.joiner.stop();
   s.joiner.join();
+  if (s.broker) s.broker->stop();
   s.log->info("stopped");
 }
 
@@ -259,5 +319,7 @@ uploads::TusServer& Service::tus() { return *impl_->tus; }
 const tls::Material& Service::tls_material() const { return impl_->tls; }
 const config::HubConfig& Service::config() const { return impl_->cfg; }
 std::size_t Service::run_retention_now() { return impl_->run_retention(); }
+broker::Broker* Service::broker() { return impl_->broker.get(); }
+fleet::Fleet* Service::fleet() { return impl_->fleet.get(); }
 
 }  // namespace classcam::hub

@@ -4,7 +4,9 @@
 //
 // Threading: one io_context run by http.threads threads (sessions on strands); a worker pool of two
 // threads for blocking request work (Argon2id, disk writes and fsync, hashing); one join thread for
-// GStreamer remuxing. Timers fire on the io_context and hand their work to the workers.
+// GStreamer remuxing. Timers fire on the io_context and hand their work to the workers. With a broker:
+// the supervisor thread of the Mosquitto child (hub/broker) and the MQTT network thread (hub/fleet),
+// which only posts to a strand of the io_context.
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -28,6 +30,12 @@ class TusServer;
 }
 namespace tls {
 struct Material;
+}
+namespace broker {
+class Broker;
+}
+namespace fleet {
+class Fleet;
 }
 
 class Service {
@@ -56,6 +64,10 @@ class Service {
   uploads::TusServer& tus();
   const tls::Material& tls_material() const;
   const config::HubConfig& config() const;
+
+  // Null when broker.enabled is false (fleet) or broker.manage is false (broker).
+  broker::Broker* broker();
+  fleet::Fleet* fleet();
 
   // What the timers do, callable directly (tests, the admin CLI).
   std::size_t run_retention_now();

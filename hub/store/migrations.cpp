@@ -184,6 +184,36 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql"},
+      {2, "unit enrolment, broker credentials, fleet state, commands", R"sql(
+ALTER TABLE units ADD COLUMN mqtt_password_hash TEXT;
+ALTER TABLE units ADD COLUMN enrolled_at INTEGER;
+ALTER TABLE units ADD COLUMN online INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE units ADD COLUMN state TEXT;
+ALTER TABLE units ADD COLUMN telemetry_json TEXT;
+ALTER TABLE units ADD COLUMN last_error TEXT;
+CREATE TABLE pairing_codes (
+  unit_id TEXT PRIMARY KEY REFERENCES units(id) ON DELETE CASCADE,
+  secret_hash TEXT NOT NULL UNIQUE,
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER
+);
+CREATE TABLE unit_commands (
+  id TEXT PRIMARY KEY,
+  unit_id TEXT NOT NULL REFERENCES units(id) ON DELETE CASCADE,
+  action TEXT NOT NULL,
+  args_json TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('sent', 'ok', 'failed', 'rejected', 'expired')),
+  detail TEXT NOT NULL DEFAULT '',
+  issued_by TEXT,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  result_at INTEGER,
+  session_id TEXT
+);
+CREATE INDEX unit_commands_unit ON unit_commands(unit_id, issued_at);
+)sql"},
   };
   return migrations;
 }

@@ -388,7 +388,8 @@ Outcome<Ok> Store::delete_room(const std::string& id) {
 
 namespace {
 constexpr const char* kUnitCols =
-    "id, name, room_id, revoked, token_hash IS NOT NULL, created_at, last_seen_at, last_address";
+    "id, name, room_id, revoked, token_hash IS NOT NULL, created_at, last_seen_at, last_address, "
+    "enrolled_at IS NOT NULL AND revoked = 0, online, state, telemetry_json, last_error";
 Unit unit_row(const Row& r) {
   Unit u;
   u.id = r.text(0);
@@ -399,6 +400,11 @@ Unit unit_row(const Row& r) {
   u.created_at = time(r.integer(5));
   u.last_seen_at = opt_ms(r.opt_integer(6));
   u.last_address = r.opt_text(7);
+  u.enrolled = r.boolean(8);
+  u.online = r.boolean(9);
+  u.state = r.opt_text(10);
+  u.telemetry_json = r.opt_text(11);
+  u.last_error = r.opt_text(12);
   return u;
 }
 }  // namespace

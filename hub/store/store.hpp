@@ -143,6 +143,33 @@ class Store {
   std::optional<Unit> unit_for_token(const std::string& token_hash);
   void touch_unit(const std::string& id, util::TimePoint now, const std::string& address);
 
+  // ---- enrolment and fleet (store_fleet.cpp) ----
+  // Replaces the unit's pairing code (one live code per unit). not_found when there is no such unit.
+  Outcome<Ok> set_pairing_code(const std::string& unit_id, const std::string& secret_hash,
+                               const std::optional<std::string>& created_by, util::TimePoint expires_at);
+  // Spends a pairing code and enrols its unit in one transaction: a new API token, a new MQTT
+  // password hash, revoked cleared. Refused (invalid, with a message for the unit) when the code is
+  // unknown, used or expired, without saying whether a unit exists.
+  Outcome<Unit> enroll_with_code(const std::string& secret_hash, util::TimePoint now, const std::string& token_hash,
+                                 const std::string& mqtt_password_hash);
+  // Revokes at once: API token and MQTT password gone, pairing code dropped.
+  Outcome<Unit> revoke_unit(const std::string& unit_id);
+  // Logins of enrolled, non-revoked units, for the broker's password file.
+  std::vector<BrokerCredential> broker_credentials();
+  // What a unit said: each std::nullopt argument leaves its column as it is.
+  void set_unit_fleet_state(const std::string& unit_id, util::TimePoint now, std::optional<bool> online,
+                            const std::optional<std::string>& state, const std::optional<std::string>& telemetry_json,
+                            const std::optional<std::string>& last_error);
+
+  void create_command(const UnitCommand& c);
+  std::optional<UnitCommand> command(const std::string& unit_id, const std::string& id);
+  std::vector<UnitCommand> commands(const std::string& unit_id, std::size_t limit);
+  // Records a result; only a command still "sent" changes (units answer every copy the same way).
+  bool set_command_result(const std::string& unit_id, const std::string& id, CommandState state,
+                          const std::string& detail, util::TimePoint at, const std::optional<std::string>& session_id);
+  // Drops command rows issued before `cutoff`; returns how many.
+  std::int64_t delete_commands_before(util::TimePoint cutoff);
+
   // ---- observations ----
   // Refuses (conflict, field "start") an observation overlapping a scheduled one in the same room;
   // back-to-back is fine. Checks that the room, teacher and coaches exist (invalid, naming the field).

@@ -47,6 +47,37 @@ struct Unit {
   util::TimePoint created_at{};
   std::optional<util::TimePoint> last_seen_at;
   std::optional<std::string> last_address;
+  // Fleet: what the unit last said over MQTT (hub/fleet keeps these).
+  bool enrolled = false;                      // enrolled with a pairing code and not revoked since
+  bool online = false;                        // from its retained state; false after its last will or when never seen
+  std::optional<std::string> state;           // the recorder state it last reported
+  std::optional<std::string> telemetry_json;  // its latest Telemetry message
+  std::optional<std::string> last_error;
+};
+
+enum class CommandState { sent, ok, failed, rejected, expired };
+std::string_view to_string(CommandState s);
+std::optional<CommandState> command_state_from_string(std::string_view s);
+
+// A command sent to a unit over MQTT, and what became of it.
+struct UnitCommand {
+  std::string id;
+  std::string unit_id;
+  std::string action;
+  std::string args_json;
+  CommandState state = CommandState::sent;
+  std::string detail;
+  std::optional<std::string> issued_by;
+  util::TimePoint issued_at{};
+  std::optional<util::TimePoint> expires_at;
+  std::optional<util::TimePoint> result_at;
+  std::optional<std::string> session_id;
+};
+
+// A unit's MQTT login as the broker needs it: the password only as Mosquitto's hash.
+struct BrokerCredential {
+  std::string unit_id;
+  std::string password_hash;
 };
 
 enum class ObservationState { scheduled, cancelled };

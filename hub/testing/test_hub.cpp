@@ -3,6 +3,7 @@
 #include "hub/auth/password.hpp"
 #include "hub/auth/tokens.hpp"
 #include "hub/tls/certificates.hpp"
+#include "tests/support/ports.hpp"
 
 namespace classcam::hub::testkit {
 
@@ -14,6 +15,17 @@ config::HubConfig test_config(const std::filesystem::path& state_dir) {
   c.http.threads = 2;
   c.storage.min_free_bytes = 0;
   c.log.level = log::Level::warn;
+  c.broker.enabled = false;  // tests that need MQTT use test_config_with_broker()
+  return c;
+}
+
+config::HubConfig test_config_with_broker(const std::filesystem::path& state_dir) {
+  auto c = test_config(state_dir);
+  c.broker.enabled = true;
+  c.broker.manage = true;
+  c.broker.listen = "127.0.0.1";
+  c.broker.host = "127.0.0.1";
+  c.broker.port = test::free_port();
   return c;
 }
 

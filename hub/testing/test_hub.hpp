@@ -17,6 +17,8 @@ namespace classcam::hub::testkit {
 // Configuration for a hub under test: state in `state_dir`, loopback, any free port, two threads,
 // no free-space floor (tests that need one set it).
 config::HubConfig test_config(const std::filesystem::path& state_dir);
+// The same with a real Mosquitto run by the hub on a free loopback port (broker.port).
+config::HubConfig test_config_with_broker(const std::filesystem::path& state_dir);
 
 class TestHub {
  public:

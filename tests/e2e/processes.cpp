@@ -32,7 +32,7 @@ HubProcess::HubProcess(const fs::path& dir, bool broker, const std::string& extr
     cfg += "manage = true\nlisten = \"127.0.0.1\"\nport = " + std::to_string(broker_port_) +
            "\npublic_host = \"127.0.0.1\"\nhost = \"127.0.0.1\"\n";
   } else {
-    cfg += "manage = false\nport = 0\n";
+    cfg += "enabled = false\n";
   }
   test::write_file(config(), cfg + extra + "\n");
 }
