@@ -94,16 +94,29 @@ TEST(ControlProtocol, ValidRequests) {
 TEST(ControlProtocol, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(error_of("status"), "malformed request: not JSON");
   EXPECT_EQ(error_of("[1,2]"), "malformed request: expected a JSON object such as {\"cmd\": \"status\"}");
-  EXPECT_EQ(error_of("{}"), "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot)");
+  EXPECT_EQ(error_of("{}"),
+            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll)");
   EXPECT_EQ(error_of(R"({"cmd":7})"),
-            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot)");
+            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll)");
   EXPECT_EQ(error_of(R"({"cmd":"record"})"),
-            "unknown command \"record\" (expected one of: status, start, stop, bookmark, snapshot)");
+            "unknown command \"record\" (expected one of: status, start, stop, bookmark, snapshot, enroll)");
   EXPECT_EQ(error_of(R"({"cmd":"stop","title":"x"})"), "unknown field \"title\" for stop");
   EXPECT_EQ(error_of(R"({"cmd":"start","title":5})"), "\"title\" must be a string");
   EXPECT_EQ(error_of(R"({"cmd":"start","title":")" + std::string(201, 'a') + "\"}"),
             "\"title\" is too long (201 bytes, at most 200)");
   EXPECT_EQ(error_of(R"({"cmd":"bookmark","label":"a\u0007b"})"), "\"label\" contains a control character");
+  EXPECT_EQ(error_of(R"({"cmd":"enroll","hub":"https://hub"})"), "enroll needs \"code\"");
+  EXPECT_EQ(error_of(R"({"cmd":"enroll","code":"x","hub":"https://hub","title":"t"})"),
+            "unknown field \"title\" for enroll");
+}
+
+TEST(ControlProtocol, EnrollCarriesHubAndCode) {
+  auto r = parse_request(R"({"cmd":"enroll","hub":"https://hub.school:8443","code":"7KQ2M-XH4TD"})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->cmd, Command::enroll);
+  EXPECT_EQ(r->hub, "https://hub.school:8443");
+  EXPECT_EQ(r->code, "7KQ2M-XH4TD");
+  EXPECT_EQ(parse_request(encode_request(*r).dump())->code, "7KQ2M-XH4TD");
 }
 
 TEST(ControlServer, AnswersOverTheSocketWithMode0660) {
@@ -114,7 +127,7 @@ TEST(ControlServer, AnswersOverTheSocketWithMode0660) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
-  auto r = call(path, encode_request({Command::bookmark, std::nullopt, "hello"}), 5s);
+  auto r = call(path, encode_request({Command::bookmark, std::nullopt, "hello", std::nullopt, std::nullopt}), 5s);
   ASSERT_TRUE(std::holds_alternative<Json>(r));
   const Json& j = std::get<Json>(r);
   EXPECT_EQ(j["ok"], true);

@@ -7,11 +7,12 @@ namespace classcam::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 5> kCommands = {{{Command::status, "status"},
+constexpr std::array<std::pair<Command, std::string_view>, 6> kCommands = {{{Command::status, "status"},
                                                                             {Command::start, "start"},
                                                                             {Command::stop, "stop"},
                                                                             {Command::bookmark, "bookmark"},
-                                                                            {Command::snapshot, "snapshot"}}};
+                                                                            {Command::snapshot, "snapshot"},
+                                                                            {Command::enroll, "enroll"}}};
 
 std::string known() {
   std::string s;
@@ -63,8 +64,17 @@ Result<Request> parse_request(std::string_view line) {
 
   const char* allowed = r.cmd == Command::start ? "title" : r.cmd == Command::bookmark ? "label" : nullptr;
   for (const auto& [key, value] : j.items()) {
-    if (key != "cmd" && (allowed == nullptr || key != allowed)) {
+    const bool enroll_field = r.cmd == Command::enroll && (key == "hub" || key == "code");
+    if (key != "cmd" && !enroll_field && (allowed == nullptr || key != allowed)) {
       return Error{"unknown field \"" + key + "\" for " + name};
+    }
+  }
+  if (r.cmd == Command::enroll) {
+    for (const char* key : {"hub", "code"}) {
+      auto v = text_field(j, key);
+      if (!v) return v.error();
+      if (!*v || (*v)->empty()) return Error{std::string("enroll needs \"") + key + "\""};
+      (key == std::string_view("hub") ? r.hub : r.code) = **v;
     }
   }
   if (r.cmd == Command::start) {
@@ -84,6 +94,8 @@ Json encode_request(const Request& r) {
   Json j = {{"cmd", to_string(r.cmd)}};
   if (r.title) j["title"] = *r.title;
   if (r.label) j["label"] = *r.label;
+  if (r.hub) j["hub"] = *r.hub;
+  if (r.code) j["code"] = *r.code;
   return j;
 }
 

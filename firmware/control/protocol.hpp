@@ -8,6 +8,7 @@
 //   {"cmd": "stop"}
 //   {"cmd": "bookmark", "label": "group work"}     label optional
 //   {"cmd": "snapshot"}
+//   {"cmd": "enroll", "hub": "https://hub.school.example:8443", "code": "7KQ2M-..."}
 //
 // Responses carry "ok": true with the command's fields, or "ok": false with "error": what went wrong.
 #include <cstddef>
@@ -25,13 +26,15 @@ using protocol::Json;
 inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 inline constexpr std::size_t kMaxTextLength = 200;  // titles and labels
 
-enum class Command { status, start, stop, bookmark, snapshot };
+enum class Command { status, start, stop, bookmark, snapshot, enroll };
 std::string_view to_string(Command c);
 
 struct Request {
   Command cmd = Command::status;
   std::optional<std::string> title;  // start
   std::optional<std::string> label;  // bookmark
+  std::optional<std::string> hub;    // enroll: the hub's URL
+  std::optional<std::string> code;   // enroll: the pairing code
 };
 
 // Validates one request line; the Error is the text sent back to the client.

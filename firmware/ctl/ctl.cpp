@@ -69,6 +69,8 @@ std::string usage() {
          "  status                 what the unit is doing\n"
          "  bookmark [LABEL]       mark this moment of the recording\n"
          "  snapshot [-o FILE]     save a JPEG of the current picture (FILE \"-\" writes it to stdout)\n"
+         "  enroll --hub URL --code CODE\n"
+         "                         enrol this unit with a hub, using the pairing code a technician got there\n"
          "options:\n"
          "  --socket PATH          classcamd's control socket (default /run/classcam/classcamd.sock)\n"
          "  --config FILE          take the socket from this classcamd configuration\n"
@@ -123,6 +125,42 @@ std::string format_status(const Json& j) {
                        num(s, "backlog_segments"), spool::human_bytes(num(s, "backlog_bytes")));
   }
   if (j.contains("led")) out += std::string("  LED       ") + (j["led"].get<bool>() ? "on" : "off") + "\n";
+  if (j.contains("enrolment")) {
+    const Json& e = j["enrolment"];
+    if (e.value("enrolled", false)) {
+      out += fmt::format("  hub       {} (unit {})\n", str(e, "hub_url"), str(e, "unit_id"));
+    } else {
+      out += "  hub       not enrolled (classcamctl enroll --hub URL --code CODE)\n";
+    }
+  }
+  if (j.contains("link") && j.contains("enrolment") && j["enrolment"].value("enrolled", false)) {
+    const Json& l = j["link"];
+    std::string mqtt =
+        l.value("connected", false) ? "connected to " + str(l, "broker") : "not connected to " + str(l, "broker");
+    if (l.contains("last_error") && !l.value("connected", false)) mqtt += ": " + str(l, "last_error");
+    if (num(l, "outbox") > 0) mqtt += fmt::format(" ({} messages waiting)", num(l, "outbox"));
+    out += "  mqtt      " + mqtt + "\n";
+  }
+  if (j.contains("upload") && j["upload"].contains("backlog_segments")) {
+    const Json& u = j["upload"];
+    std::string up = fmt::format("{}; {} segments ({}) to send", str(u, "state"), num(u, "backlog_segments"),
+                                 spool::human_bytes(num(u, "backlog_bytes")));
+    if (num(u, "rate_bps") > 0) up += fmt::format(", {:.1f} Mbit/s", static_cast<double>(num(u, "rate_bps")) / 1e6);
+    out += "  upload    " + up + "\n";
+    if (u.contains("last_error")) out += "  upload    last error: " + str(u, "last_error") + "\n";
+  }
+  if (j.contains("schedule") && !j["schedule"].value("revision", Json()).is_null()) {
+    const Json& s = j["schedule"];
+    if (s.contains("active")) {
+      out += fmt::format("  schedule  recording \"{}\" until {}\n", str(s["active"], "title"),
+                         local_clock(str(s["active"], "end")));
+    } else if (s.contains("next")) {
+      out += fmt::format("  schedule  next: \"{}\" at {}\n", str(s["next"], "title"),
+                         local_clock(str(s["next"], "start")));
+    } else {
+      out += "  schedule  nothing scheduled\n";
+    }
+  }
   return out;
 }
 
@@ -193,6 +231,23 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       return kExitUsage;
     }
     if (snapshot_file.empty() && !json) snapshot_file = default_snapshot_name();
+  } else if (cmd == "enroll") {
+    req.cmd = control::Command::enroll;
+    timeout = 60s;
+    for (std::size_t i = 1; i < rest.size(); ++i) {
+      if (rest[i] == "--hub" && i + 1 < rest.size()) {
+        req.hub = rest[++i];
+      } else if (rest[i] == "--code" && i + 1 < rest.size()) {
+        req.code = rest[++i];
+      } else {
+        err << "classcamctl: unexpected argument '" << rest[i] << "' for enroll\n" << usage();
+        return kExitUsage;
+      }
+    }
+    if (!req.hub || !req.code) {
+      err << "classcamctl: enroll needs --hub URL and --code CODE\n" << usage();
+      return kExitUsage;
+    }
   } else {
     err << "classcamctl: unknown command '" << cmd << "'\n" << usage();
     return kExitUsage;
@@ -261,6 +316,10 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     }
     case control::Command::snapshot:
       out << "Snapshot saved to " << snapshot_file << " (" << spool::human_bytes(num(r, "bytes")) << ")\n";
+      break;
+    case control::Command::enroll:
+      out << fmt::format("Enrolled with {} as {} (\"{}\"); connecting to the hub\n", str(r, "hub_url"),
+                         str(r, "unit_id"), str(r, "unit_name"));
       break;
   }
   return kExitOk;

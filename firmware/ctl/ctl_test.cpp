@@ -192,3 +192,37 @@ TEST(Ctl, Durations) {
   EXPECT_EQ(format_duration(750'000), "0:12:30");
   EXPECT_EQ(format_duration(3'723'000), "1:02:03");
 }
+
+TEST(Ctl, EnrollAsksTheDaemonAndStatusShowsHubLinkAndUploads) {
+  Fake fake;
+  fake.response = Json::parse(
+      R"({"ok":true,"unit_id":"room-12","unit_name":"Room 12 camera","hub_url":"https://hub.school:8443"})");
+  auto r = run_ctl(fake, {"enroll", "--hub", "https://hub.school:8443", "--code", "7KQ2M-XH4TD"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"enroll","hub":"https://hub.school:8443","code":"7KQ2M-XH4TD"})"));
+  EXPECT_EQ(r.out, "Enrolled with https://hub.school:8443 as room-12 (\"Room 12 camera\"); connecting to the hub\n");
+  EXPECT_EQ(run_ctl(fake, {"enroll", "--hub", "https://x"}).code, kExitUsage);
+
+  fake.response = Json::parse(R"({"ok":true,"unit":{"id":"room-12","name":"Room 12"},
+    "state":{"unit_id":"room-12","state":"idle","since":"2026-11-23T09:00:00.120Z","streaming":false},
+    "enrolment":{"enrolled":true,"hub_url":"https://hub.school:8443","unit_id":"room-12"},
+    "link":{"broker":"hub.school:8883","connected":false,"last_error":"cannot connect: Connection refused","outbox":3},
+    "upload":{"state":"retrying in 4.0 s","backlog_segments":12,"backlog_bytes":12000000,"rate_bps":0,
+              "last_error":"cannot connect to hub.school:8443: Connection refused"},
+    "schedule":{"revision":4,"next":{"id":"obs-1","title":"Year 8 maths","start":"2026-11-23T10:00:00.000Z",
+                                     "end":"2026-11-23T10:50:00.000Z"}}})");
+  r = run_ctl(fake, {"status"});
+  EXPECT_NE(r.out.find("  hub       https://hub.school:8443 (unit room-12)\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  mqtt      not connected to hub.school:8883: cannot connect: Connection refused (3 messages "
+                       "waiting)\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("  upload    retrying in 4.0 s; 12 segments (12 MB) to send\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("  schedule  next: \"Year 8 maths\" at "), std::string::npos) << r.out;
+
+  fake.response["enrolment"] = Json{{"enrolled", false}};
+  fake.response.erase("upload");
+  r = run_ctl(fake, {"status"});
+  EXPECT_NE(r.out.find("  hub       not enrolled (classcamctl enroll --hub URL --code CODE)\n"), std::string::npos)
+      << r.out;
+}

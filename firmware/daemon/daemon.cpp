@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <stdexcept>
@@ -11,6 +12,7 @@
 #include "common/util/version.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/recorder.hpp"
+#include "firmware/enroll/enroll.hpp"
 #include "firmware/enroll/enrollment.hpp"
 #include "firmware/session/led.hpp"
 
@@ -56,6 +58,8 @@ Daemon::Daemon(boost::asio::io_context& io, config::UnitConfig config, std::uniq
 Daemon::~Daemon() {
   // Worker-pool jobs post back to the loop and use the spool: let them finish before anything goes.
   server_.reset();
+  if (uploader_) uploader_->stop();
+  if (agent_) agent_->stop();
   pool_.join();
 }
 
@@ -135,7 +139,67 @@ void Daemon::start_link() {
   logger()->info("enrolled with {} as {}; MQTT broker {}:{}", enrollment_->hub_url, unit_id_, m.host, m.port);
   agent_ = std::make_unique<link::Agent>(link::Agent::Deps{io_, *controller_, *schedule_, *spool_, config_, unit_id_},
                                          std::move(m));
+  agent_->set_snapshot_sink(
+      [this](const std::string& id, std::string jpeg, std::function<void(Result<std::string>)> done) {
+        send_snapshot(id, std::move(jpeg), std::move(done));
+      });
+
+  const auto url = net::parse_url(enrollment_->hub_url);
+  if (!url) {
+    logger()->error("enrolment: {}; segments are not uploaded", url.error().message);
+  } else if (!config_.upload.enabled) {
+    logger()->info("upload.enabled = false: segments stay in the spool");
+  } else {
+    uploader::Settings u;
+    u.hub = *url;
+    u.ca_file = enroll::ca_file(config_.unit.state_dir);
+    u.token = enrollment_->api_token;
+    u.unit_id = unit_id_;
+    u.state_dir = config_.unit.state_dir;
+    u.upload = config_.upload;
+    uploader_ = std::make_unique<uploader::Uploader>(*spool_, std::move(u));
+    if (!upload_wake_registered_) {
+      upload_wake_registered_ = true;
+      controller_->on_event([this](const protocol::Event& ev) {
+        if (uploader_ && ev.type != protocol::EventType::bookmark && ev.type != protocol::EventType::error) {
+          uploader_->wake();
+        }
+      });
+    }
+    agent_->set_upload_info([this]() -> std::pair<std::optional<std::uint64_t>, std::string> {
+      if (!uploader_) return {std::nullopt, ""};
+      const auto s = uploader_->status();
+      return {s.state == "uploading" ? std::optional<std::uint64_t>(s.rate_bps) : std::nullopt, s.last_error};
+    });
+    uploader_->start();
+  }
   agent_->start();
+}
+
+void Daemon::send_snapshot(const std::string& command_id, std::string jpeg,
+                           std::function<void(Result<std::string>)> done) {
+  auto url = net::parse_url(enrollment_->hub_url);
+  if (!url) {
+    done(url.error());
+    return;
+  }
+  // Blocking HTTPS on the worker pool; the answer comes back to the loop.
+  boost::asio::post(pool_, [this, url = *url, ca = enroll::ca_file(config_.unit.state_dir),
+                            token = enrollment_->api_token, hub_url = enrollment_->hub_url, unit = unit_id_, command_id,
+                            jpeg = std::move(jpeg), done = std::move(done)]() mutable {
+    net::HttpsClient client(url, {ca, true}, std::chrono::seconds(30));
+    auto r = client.request("PUT", "/api/v1/unit/snapshots/" + command_id,
+                            {{"Authorization", "Bearer " + token}, {"Content-Type", "image/jpeg"}}, jpeg);
+    Result<std::string> out = Error{""};
+    if (!r) {
+      out = r.error();
+    } else if (r->status / 100 != 2) {
+      out = Error{fmt::format("the hub answered HTTP {}: {}", r->status, r->body.substr(0, 200))};
+    } else {
+      out = hub_url + "/api/v1/units/" + unit + "/snapshot";
+    }
+    boost::asio::post(io_, [done = std::move(done), out = std::move(out)]() mutable { done(std::move(out)); });
+  });
 }
 
 void Daemon::on_change() {
@@ -176,6 +240,7 @@ void Daemon::shutdown(const std::string& reason, std::function<void()> done) {
   }
   controller_->shutdown(reason, [this, done = std::move(done)] {
     // After the recording ended, so the hub hears the session's end before "offline".
+    if (uploader_) uploader_->stop();
     if (agent_) agent_->stop();
     if (server_) server_->close();
     led_->set(false);
@@ -191,6 +256,7 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
   }
   switch (r.cmd) {
     case Command::status: status(std::move(reply)); return;
+    case Command::enroll: enroll(r, std::move(reply)); return;
     case Command::start:
       controller_->start({protocol::Trigger::local, r.title, std::nullopt, std::nullopt},
                          [reply](Result<protocol::SessionInfo> s) {
@@ -217,6 +283,45 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
       });
       return;
   }
+}
+
+void Daemon::enroll(const control::Request& r, control::Server::Reply reply) {
+  if (enrolling_) {
+    reply(control::error_response("an enrolment is already under way"));
+    return;
+  }
+  enrolling_ = true;
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  logger()->info("enrolling with {}", *r.hub);
+  // Blocking HTTPS and fsyncs on the worker pool; the new link starts back on the loop.
+  boost::asio::post(
+      pool_, [this, hub = *r.hub, code = *r.code, hostname = std::string(host), reply = std::move(reply)]() mutable {
+        auto e = enroll::enroll_with_hub(hub, code, hostname, config_.unit.state_dir);
+        Status saved = ok_status();
+        if (e) saved = enroll::save_enrollment(config_.unit.state_dir, *e);
+        boost::asio::post(io_, [this, e = std::move(e), saved, reply = std::move(reply)]() mutable {
+          enrolling_ = false;
+          if (!e || !saved) {
+            const auto why = !e ? e.error().message : "cannot store the enrolment: " + saved.error().message;
+            logger()->error("enrolment failed: {}", why);
+            reply(control::error_response(why));
+            return;
+          }
+          // A re-enrolment (after a revoke) replaces the old link and uploader.
+          if (uploader_) uploader_->stop();
+          if (agent_) agent_->stop();
+          uploader_.reset();
+          agent_.reset();
+          enrollment_.reset();
+          unit_id_ = e->unit_id;
+          controller_->set_unit_id(unit_id_);
+          schedule_->set_unit_id(unit_id_);
+          logger()->info("enrolled as {} (\"{}\")", e->unit_id, e->unit_name);
+          start_link();
+          reply(control::ok_response({{"unit_id", e->unit_id}, {"unit_name", e->unit_name}, {"hub_url", e->hub_url}}));
+        });
+      });
 }
 
 Json Daemon::schedule_status() const {
@@ -251,6 +356,8 @@ void Daemon::status(control::Server::Reply reply) {
     j["enrolment"] = {{"enrolled", false}};
   }
   j["link"] = agent_ ? agent_->status() : Json{{"connected", false}, {"state", "not enrolled"}};
+  j["upload"] = uploader_ ? uploader_->status_json()
+                          : Json{{"state", enrollment_ ? "disabled (upload.enabled = false)" : "not enrolled"}};
   const auto& sel = controller_->selection();
   if (sel) {
     Json c = {{"audio", capture::to_string(sel->audio)}, {"audio_reason", sel->audio_reason}};

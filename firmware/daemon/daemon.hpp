@@ -24,6 +24,7 @@
 #include "firmware/session/button.hpp"
 #include "firmware/session/controller.hpp"
 #include "firmware/spool/service.hpp"
+#include "firmware/uploader/uploader.hpp"
 
 namespace classcam::daemon {
 
@@ -52,19 +53,23 @@ class Daemon {
   schedule::ScheduleRunner& schedule_runner() { return *schedule_; }
   // The MQTT agent; null while the unit is not enrolled.
   link::Agent* agent() { return agent_.get(); }
+  // The segment uploader; null while the unit is not enrolled (or upload.enabled is false).
+  uploader::Uploader* uploader() { return uploader_.get(); }
 
  private:
   void handle(const control::Request& request, control::Server::Reply reply);
   void status(control::Server::Reply reply);
+  void enroll(const control::Request& r, control::Server::Reply reply);
   control::Json schedule_status() const;
   void on_gesture(const gpio::Gesture& g);
   void on_change();
   // Starts the link to the hub when the unit is enrolled (at start, and right after an enrolment).
   void start_link();
+  void send_snapshot(const std::string& command_id, std::string jpeg, std::function<void(Result<std::string>)> done);
 
   boost::asio::io_context& io_;
   const config::UnitConfig config_;
-  const std::string unit_id_;
+  std::string unit_id_;  // "unenrolled" until enrolment
   boost::asio::thread_pool pool_{2};
   std::unique_ptr<gpio::Button> button_;
   std::unique_ptr<gpio::Led> led_;
@@ -72,12 +77,15 @@ class Daemon {
   std::unique_ptr<session::Controller> controller_;
   std::unique_ptr<schedule::ScheduleRunner> schedule_;
   std::unique_ptr<link::Agent> agent_;
+  std::unique_ptr<uploader::Uploader> uploader_;
   std::optional<protocol::EnrollResponse> enrollment_;
   std::unique_ptr<gpio::ButtonGestures> gestures_;
   session::ButtonPolicy button_policy_;
   std::unique_ptr<control::Server> server_;
   SystemdNotifier notifier_;
   bool shutting_down_ = false;
+  bool enrolling_ = false;
+  bool upload_wake_registered_ = false;
 };
 
 }  // namespace classcam::daemon

@@ -47,6 +47,8 @@ class ScheduleRunner {
   Status offer(const protocol::Schedule& s);
   // Evaluates now (after a clock change, or on the hub's reload_schedule command).
   void evaluate();
+  // After an enrolment: schedules are for this id from now on.
+  void set_unit_id(std::string id) { deps_.unit_id = std::move(id); }
 
   const std::optional<protocol::Schedule>& schedule() const { return planner_.schedule(); }
   std::optional<protocol::Observation> active() const { return planner_.active(deps_.clock()); }

@@ -78,6 +78,8 @@ class Controller {
   std::optional<SessionProgress> progress() const;
   bool taking_snapshot() const { return preview_running_; }
   const Result<capture::Selection>& selection() const { return selection_; }
+  // After an enrolment: the unit's new id, for the sessions that start from now on.
+  void set_unit_id(std::string id) { deps_.unit_id = std::move(id); }
   // Called on every change of unit_state() (and of taking_snapshot()).
   void on_change(std::function<void()> observer) { observers_.push_back(std::move(observer)); }
   // Called with every session_started, segment_closed, bookmark, session_ended and error, in order, on

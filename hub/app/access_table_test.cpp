@@ -8,12 +8,17 @@
 #include <map>
 #include <thread>
 
+#include "common/protocol/messages.hpp"
 #include "common/util/hash.hpp"
 #include "common/util/uuid.hpp"
+#include "hub/auth/tokens.hpp"
+#include "hub/broker/files.hpp"
+#include "hub/fleet/routes.hpp"
 #include "hub/http/router.hpp"
 #include "hub/recordings/library.hpp"
 #include "hub/testing/media.hpp"
 #include "hub/testing/test_hub.hpp"
+#include "tests/support/tempdir.hpp"
 
 using namespace classcam;
 using namespace classcam::hub;
@@ -35,7 +40,7 @@ struct Call {
 };
 
 struct World {
-  TestHub hub;
+  TestHub hub{testkit::test_config_with_broker("unused")};  // with Mosquitto: the command routes need one
   TestHub::Person admin, tech, teacher, other, coach, probe, share_target;
   store::Room room;
   TestHub::NewUnit unit;
@@ -49,6 +54,28 @@ struct World {
   int counter = 0;
 
   std::string fresh(const std::string& prefix) { return prefix + std::to_string(++counter); }
+
+  // A command row of the table's unit, as if sent.
+  std::string fresh_command(const std::string& action) {
+    store::UnitCommand c;
+    c.id = util::uuid_v4();
+    c.unit_id = unit.unit.id;
+    c.action = action;
+    c.args_json = "{}";
+    c.issued_at = util::now_utc();
+    hub.store().create_command(c);
+    return c.id;
+  }
+
+  // A new unit with a live pairing code, enrolled by the call.
+  Call fresh_enrolment() {
+    const auto u = hub.add_unit(fresh("enrol-unit-"), room.id);
+    const auto code = std::get<fleet::FleetRoutes::NewCode>(
+        fleet::make_pairing_code(hub.store(), hub.ca_file(), u.unit.id, std::chrono::minutes(5), std::nullopt));
+    return {"/api/v1/enroll",
+            protocol::encode(protocol::EnrollRequest{code.code, "table", "0"}),
+            {{"Content-Type", "application/json"}}};
+  }
 
   TestHub::Person& person(Who w) {
     switch (w) {
@@ -84,18 +111,6 @@ struct World {
     o.end = o.start + std::chrono::hours(1);
     o.coach_ids = {coach.user.id};
     return std::get<store::Observation>(hub.store().create_observation(o));
-  }
-
-  // A command sent to the world's unit (stored as the commands route stores it); its id.
-  std::string command(const std::string& action) {
-    store::UnitCommand c;
-    c.id = util::uuid_v4();
-    c.unit_id = unit.unit.id;
-    c.action = action;
-    c.args_json = "{}";
-    c.issued_at = util::now_utc();
-    hub.store().create_command(c);
-    return c.id;
   }
 
   std::vector<std::pair<std::string, std::string>> tus_creation(std::uint32_t index) {
@@ -234,54 +249,35 @@ std::vector<Row> table() {
       {"POST /api/v1/units/{id}/calendar", {401, 201, 201, 403, 403, 403, 403}, with([](World& w) {
          return "/api/v1/units/" + w.unit.unit.id + "/calendar";
        })},
-      // Enrolment, fleet and commands. The test hub runs without a broker, so sending a command is 503
-      // for everyone allowed to send one; who may is what this row checks.
-      {"POST /api/v1/units/{id}/pairing-code",
-       {401, 201, 201, 403, 403, 403, 403},
-       [](World& w, Who) {
-         return Call{
-             "/api/v1/units/" + w.hub.add_unit(w.fresh("pair-unit-"), w.room.id).unit.id + "/pairing-code", "", {}};
-       }},
+      {"POST /api/v1/units/{id}/pairing-code", {401, 201, 201, 403, 403, 403, 403}, with([](World& w) {
+         return "/api/v1/units/" + w.hub.add_unit(w.fresh("pair-unit-"), w.room.id).unit.id + "/pairing-code";
+       })},
       {"GET /api/v1/enroll/ca", kPublic, at("/api/v1/enroll/ca")},
-      {"POST /api/v1/enroll",
-       {403, 403, 403, 403, 403, 403, 403},  // anyone may try; a code that was never issued is refused
-       [](World&, Who) {
-         return json_call("/api/v1/enroll", {{"protocol", "1.0"},
-                                             {"code", "00000-00000-00000-00000-00000-00000"},
-                                             {"hostname", "probe"},
-                                             {"software_version", "0"}});
-       }},
-      {"POST /api/v1/units/{id}/revoke",
-       {401, 200, 200, 403, 403, 403, 403},
-       [](World& w, Who) {
-         return Call{"/api/v1/units/" + w.hub.add_unit(w.fresh("revoke-unit-"), w.room.id).unit.id + "/revoke", "", {}};
-       }},
+      {"POST /api/v1/enroll", kPublic, [](World& w, Who) { return w.fresh_enrolment(); }},
+      {"POST /api/v1/units/{id}/revoke", kStaff, with([](World& w) {
+         return "/api/v1/units/" + w.hub.add_unit(w.fresh("revoke-unit-"), w.room.id).unit.id + "/revoke";
+       })},
       {"POST /api/v1/units/{id}/commands",
-       {401, 503, 503, 503, 503, 403, 403},
-       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands"; }, R"({"action": "stop"})")},
+       {401, 202, 202, 202, 202, 403, 403},  // any teacher, in this version
+       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands"; }, R"({"action": "bookmark"})")},
       {"GET /api/v1/units/{id}/commands", {401, 200, 200, 200, 200, 403, 403}, with([](World& w) {
          return "/api/v1/units/" + w.unit.unit.id + "/commands";
        })},
       {"GET /api/v1/units/{id}/commands/{command_id}", {401, 200, 200, 200, 200, 403, 403}, with([](World& w) {
-         return "/api/v1/units/" + w.unit.unit.id + "/commands/" + w.command("stop");
+         return "/api/v1/units/" + w.unit.unit.id + "/commands/" + w.fresh_command("stop");
        })},
       {"PUT /api/v1/unit/snapshots/{command_id}",
        {401, 403, 403, 403, 403, 403, 204},
        [](World& w, Who) {
-         return Call{"/api/v1/unit/snapshots/" + w.command("snapshot"),
-                     std::string("\xFF\xD8\xFF\xE0jpeg", 8),
+         return Call{"/api/v1/unit/snapshots/" + w.fresh_command("snapshot"),
+                     std::string("\xFF\xD8\xFF\xE0jpeg\xFF\xD9", 10),
                      {{"Content-Type", "image/jpeg"}}};
        }},
-      {"GET /api/v1/units/{id}/snapshot",
-       {401, 200, 200, 403, 403, 403, 403},
-       [](World& w, Who) {
-         // The unit uploads one first, as it does when a snapshot command reaches it.
-         const auto put =
-             w.clients[kUnit]->request("PUT", "/api/v1/unit/snapshots/" + w.command("snapshot"),
-                                       std::string("\xFF\xD8\xFF\xE0jpeg", 8), {{"Content-Type", "image/jpeg"}});
-         if (put.status != 204) throw std::runtime_error("snapshot upload: " + std::to_string(put.status));
-         return Call{"/api/v1/units/" + w.unit.unit.id + "/snapshot", "", {}};
-       }},
+      {"GET /api/v1/units/{id}/snapshot", kStaff, with([](World& w) {
+         test::write_file(w.hub.service().config().media_dir() / "snapshots" / (w.unit.unit.id + ".jpg"),
+                          std::string("\xFF\xD8\xFF\xD9", 4));
+         return "/api/v1/units/" + w.unit.unit.id + "/snapshot";
+       })},
       {"GET /api/v1/audit", kAdminOnly, at("/api/v1/audit")},
       {"GET /api/v1/settings", kAdminOnly, at("/api/v1/settings")},
       {"PATCH /api/v1/settings", kAdminOnly,
@@ -419,6 +415,18 @@ void build(World& w) {
   w.share_target = w.hub.add_person("table-target", Role::coach);
   w.room = w.hub.add_room("Table room", w.teacher.user.id);
   w.unit = w.hub.add_unit("table-unit", w.room.id);
+  {
+    // Enrolled (commands need that), with a token of its own for the unit column.
+    const auto token = auth::new_secret(auth::kUnitTokenPrefix);
+    const auto code = auth::new_secret("pc_");
+    ASSERT_EQ(store::refusal(w.hub.store().set_pairing_code(w.unit.unit.id, code.hash, std::nullopt,
+                                                            util::now_utc() + std::chrono::minutes(5))),
+              nullptr);
+    ASSERT_EQ(store::refusal(w.hub.store().enroll_with_code(code.hash, util::now_utc(), token.hash,
+                                                            broker::hash_password("table-unit-password"))),
+              nullptr);
+    w.unit.token = token.value;
+  }
   w.obs = w.fresh_observation();
 
   auto& lib = w.hub.service().library();

@@ -209,6 +209,25 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
       fo.hub_password = broker::hub_password(cfg.hub.state_dir);
       fo.horizon_days = cfg.schedule.horizon_days;
       fo.timezone = cfg.hub.timezone;
+      fo.on_session = [&s](const store::Unit& unit, const protocol::SessionInfo& info) {
+        net::post(s.workers, [&s, unit, info] {
+          access::Principal p;
+          p.caller = access::Caller::unit;
+          p.id = unit.id;
+          p.login = unit.id;
+          p.display_name = unit.name;
+          p.room_id = unit.room_id;
+          p.via = access::Principal::Via::unit_token;
+          try {
+            const auto announced = s.library->announce(p, info);
+            if (const auto* r = store::refusal(announced)) {
+              s.log->warn("session {} announced over MQTT by {}: {}", info.session_id, unit.id, r->message);
+            }
+          } catch (const std::exception& e) {
+            s.log->error("session {} announced over MQTT by {}: {}", info.session_id, unit.id, e.what());
+          }
+        });
+      };
       s.fleet = std::make_unique<fleet::Fleet>(s.io, *s.store, fo);
     }
     f.fleet = s.fleet.get();

@@ -52,7 +52,7 @@ std::string hub_password(const fs::path& state_dir) {
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
     if (!text.empty()) return text;
   }
-  const std::string pw = "h_" + util::random_hex(24);
+  std::string pw = "h_" + util::random_hex(24);
   write_file_atomically(l.hub_secret(), pw + "\n");
   return pw;
 }

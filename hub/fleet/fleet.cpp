@@ -96,7 +96,8 @@ void Fleet::handle_message(const std::string& topic, const std::string& payload)
   if (!parsed || payload.empty()) return;  // an empty payload is a retained message being cleared
   const auto& unit_id = parsed->unit_id;
   try {
-    if (!store_.unit(unit_id)) {
+    const auto unit = store_.unit(unit_id);
+    if (!unit) {
       log_->warn("message on {} from a unit this hub does not know; dropped", topic);
       return;
     }
@@ -125,6 +126,8 @@ void Fleet::handle_message(const std::string& topic, const std::string& payload)
         std::optional<std::string> error;
         if (e->type == protocol::EventType::error && e->message) error = *e->message;
         store_.set_unit_fleet_state(unit_id, now, std::nullopt, std::nullopt, std::nullopt, error);
+        if (e->session && e->session->unit_id == unit_id && options_.on_session)
+          options_.on_session(*unit, *e->session);
         if (e->type == protocol::EventType::bookmark && e->bookmark) {
           const auto rec = store_.recording_by_session(unit_id, e->bookmark->session_id);
           if (rec && !store_.bookmark(e->bookmark->id)) {

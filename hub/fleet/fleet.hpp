@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -32,6 +33,9 @@ struct FleetOptions {
   std::uint32_t horizon_days = 14;
   std::string timezone = "UTC";
   std::chrono::milliseconds revision_check{2000};
+  // Called (on the strand) with each session a unit announces in a session_started/ended event, so the
+  // recording exists before its first upload; unset = ignored. Blocking work belongs on a worker.
+  std::function<void(const store::Unit&, const protocol::SessionInfo&)> on_session = {};
 };
 
 class Fleet {

@@ -42,7 +42,10 @@ void MqttLink::start() {
 
 void MqttLink::stop() {
   if (!thread_.joinable()) return;
-  stopping_ = true;
+  {
+    std::lock_guard lock(mutex_);  // so the network thread cannot miss the wake-up while it backs off
+    stopping_ = true;
+  }
   mosquitto_disconnect(mosq_);
   wake_.notify_all();
   thread_.join();

@@ -23,7 +23,7 @@ bool poll(std::mutex& m, std::chrono::milliseconds timeout, Pred pred) {
 }
 }  // namespace
 
-MqttClient::MqttClient(std::string client_id, bool clean_session) {
+MqttClient::MqttClient(const std::string& client_id, bool clean_session) {
   static std::once_flag once;
   std::call_once(once, [] { mosquitto_lib_init(); });
   m_ = mosquitto_new(client_id.c_str(), clean_session, this);

@@ -28,7 +28,7 @@ class MqttClient {
     bool retained = false;
   };
 
-  MqttClient(std::string client_id, bool clean_session = true);
+  explicit MqttClient(const std::string& client_id, bool clean_session = true);
   ~MqttClient();
   MqttClient(const MqttClient&) = delete;
   MqttClient& operator=(const MqttClient&) = delete;

@@ -126,6 +126,25 @@ TEST_F(LinkHubTest, EnrolmentPinsTheCaAndSpendsTheCodeOnce) {
   EXPECT_EQ(as_teacher.request("POST", "/api/v1/units/unit-a/pairing-code").status, 403);
 }
 
+TEST_F(LinkHubTest, OperatorCommandPrintsACodeThatEnrols) {
+  // `classcam-hub unit pair` works on the same state directory as the running hub.
+  const std::string hub_binary = std::string(CLASSCAM_BINARY_DIR) + "/hub/app/classcam-hub";
+  const auto state = hub.service().config().hub.state_dir.string();
+  const auto r = test::run({hub_binary, "--state-dir", state, "unit", "pair", "--id", "unit-b"});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto at = r.output.find("pairing code: ");
+  ASSERT_NE(at, std::string::npos) << r.output;
+  const std::string code = r.output.substr(at + 14, 35);
+  EXPECT_TRUE(protocol::parse_pairing_code(code)) << code;
+  EXPECT_NE(r.output.find("expires: "), std::string::npos);
+  const auto e = enroll(code);
+  ASSERT_EQ(e.status, 200) << e.body;
+  EXPECT_EQ(protocol::decode<protocol::EnrollResponse>(e.body)->unit_id, "unit-b");
+  const auto unknown = test::run({hub_binary, "--state-dir", state, "unit", "pair", "--id", "nope"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.output.find("no unit nope"), std::string::npos) << unknown.output;
+}
+
 TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   const auto a = enrolled("unit-a");
   const auto b = enrolled("unit-b");
@@ -286,6 +305,51 @@ TEST_F(LinkHubTest, FleetShowsOnlineStateTelemetryAndCommandResults) {
   EXPECT_EQ(fetched.status, 200);
   EXPECT_EQ(fetched.body, jpeg);
   EXPECT_EQ(as_teacher.request("GET", "/api/v1/units/unit-a/snapshot").status, 403);
+
+  // Events: a session the unit starts becomes a recording at once, and its bookmarks land in it.
+  protocol::SessionInfo session;
+  session.session_id = "3f2c1a9e-0b1d-4e2f-9a8b-7c6d5e4f3a2b";
+  session.unit_id = "unit-a";
+  session.trigger = protocol::Trigger::hub;
+  session.title = "Now";
+  session.started_at = util::now_utc();
+  session.audio = protocol::AudioFormat{};
+  session.audio->bitrate_kbps = 64;
+  protocol::Event started;
+  started.unit_id = "unit-a";
+  started.at = util::now_utc();
+  started.type = protocol::EventType::session_started;
+  started.session = session;
+  ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::events), protocol::encode(started)));
+  Json recs;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        recs = as_teacher.request("GET", "/api/v1/recordings").json()["recordings"];
+        return recs.size() == 1;
+      },
+      5s));
+  const std::string rec_id = recs[0]["id"];
+  protocol::Event marked;
+  marked.unit_id = "unit-a";
+  marked.at = util::now_utc();
+  marked.type = protocol::EventType::bookmark;
+  marked.bookmark = protocol::Bookmark{"6c0a3b58-2f55-4c1e-8d39-0f7f64a1d2b7",
+                                       session.session_id,
+                                       util::now_utc(),
+                                       1500,
+                                       "group work",
+                                       protocol::Trigger::button};
+  ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::events), protocol::encode(marked)));
+  ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::events), protocol::encode(marked)));  // a resend
+  Json marks;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        marks = as_teacher.request("GET", "/api/v1/recordings/" + rec_id + "/bookmarks").json()["bookmarks"];
+        return marks.size() == 1;
+      },
+      5s));
+  EXPECT_EQ(marks[0]["label"], "group work");
+  EXPECT_EQ(marks[0]["offset_ms"], 1500);
 
   // Gone without a goodbye: the broker publishes the will and the unit shows offline.
   unit.drop();
