@@ -4,10 +4,14 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <thread>
+
 #include "common/protocol/topics.hpp"
+#include "firmware/control/client.hpp"
 #include "firmware/daemon/daemon.hpp"
 #include "firmware/enroll/enrollment.hpp"
 #include "firmware/gpio/fake.hpp"
+#include "hub/broker/broker.hpp"
 #include "hub/testing/test_hub.hpp"
 #include "tests/support/broker.hpp"
 #include "tests/support/process.hpp"
@@ -288,4 +292,75 @@ TEST(DaemonLink, ARecordedSessionReachesTheHubAndIsJoined) {
       << h.daemon->uploader()->status().last_error;
   ASSERT_TRUE(h.run_until([&] { return h.daemon->uploader()->status().uploaded_segments == count; }, 10s));
   EXPECT_EQ(h.daemon->uploader()->status().backlog_segments, 0u);
+}
+
+TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
+  test::TempDir dir;
+  test::TempDir unused;
+  const auto cfg = test_config(dir);
+  hub::testkit::TestHub hub(hub::testkit::test_config_with_broker(unused.path()));
+  const auto tech = hub.add_person("tech", hub::store::Role::technician);
+  hub.add_unit(kUnit, hub.add_room("Room 12").id);
+  ASSERT_TRUE(hub.service().broker()->wait_ready(10s));
+  log::init({});
+  auto as_tech = hub.client(tech.token);
+  const auto pc = as_tech.request("POST", "/api/v1/units/" + kUnit + "/pairing-code");
+  ASSERT_EQ(pc.status, 201) << pc.body;
+  const std::string code = pc.json()["code"];
+
+  Harness h(cfg);
+  EXPECT_EQ(h.daemon->agent(), nullptr) << "not enrolled yet";
+  // classcamctl enroll, over the control socket (blocking: from another thread while the loop runs).
+  std::optional<std::variant<control::Json, control::CallError>> answer;
+  std::thread ctl([&] {
+    control::Request r;
+    r.cmd = control::Command::enroll;
+    r.hub = "https://127.0.0.1:" + std::to_string(hub.port());
+    r.code = code;
+    answer = control::call(cfg.control.socket, control::encode_request(r), 30s);
+  });
+  ASSERT_TRUE(h.run_until([&] { return answer.has_value(); }, 40s));
+  ctl.join();
+  ASSERT_TRUE(std::holds_alternative<control::Json>(*answer));
+  const auto& reply = std::get<control::Json>(*answer);
+  ASSERT_EQ(reply.value("ok", false), true) << reply.dump();
+  EXPECT_EQ(reply["unit_id"], kUnit);
+  EXPECT_EQ(std::filesystem::status(cfg.unit.state_dir / "enrollment.json").permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // Linked without a restart: the hub sees it online.
+  ASSERT_NE(h.daemon->agent(), nullptr);
+  ASSERT_TRUE(h.run_until([&] { return h.daemon->agent()->link_status().connected; }, 20s))
+      << h.daemon->agent()->link_status().last_error;
+  ASSERT_TRUE(
+      h.run_until([&] { return as_tech.request("GET", "/api/v1/units/" + kUnit).json().value("online", false); }, 20s));
+
+  // A start from the hub, then a stop: both answered ok, the session uploaded and joined.
+  auto command = [&](const std::string& action) {
+    const auto r = as_tech.request("POST", "/api/v1/units/" + kUnit + "/commands",
+                                   control::Json{{"action", action}, {"args", control::Json::object()}}.dump(),
+                                   {{"Content-Type", "application/json"}});
+    EXPECT_EQ(r.status, 202) << r.body;
+    const std::string id = r.json()["id"];
+    std::string state;
+    h.run_until(
+        [&] {
+          state = as_tech.request("GET", "/api/v1/units/" + kUnit + "/commands/" + id).json().value("state", "");
+          return state != "sent";
+        },
+        30s);
+    return state;
+  };
+  EXPECT_EQ(command("start"), "ok");
+  ASSERT_EQ(h.state(), RecorderState::recording);
+  const auto session_id = *h.daemon->controller().unit_state().session_id;
+  h.run_until([] { return false; }, 2500ms);
+  EXPECT_EQ(command("stop"), "ok");
+  ASSERT_TRUE(h.run_until(
+      [&] {
+        const auto rec = hub.store().recording_by_session(kUnit, session_id);
+        return rec && rec->state == hub::store::RecordingState::ready;
+      },
+      60s))
+      << h.daemon->uploader()->status().last_error;
 }

@@ -167,6 +167,17 @@ void Uploader::note_sent(std::uint64_t bytes, std::uint64_t resent) {
   while (!rate_window_.empty() && now - rate_window_.front().first > kRateWindow) rate_window_.pop_front();
 }
 
+void Uploader::account(const std::string& key, std::uint64_t offset, std::uint64_t length, std::uint64_t wire) {
+  // `wire` body bytes went out for [offset, offset + length), whether or not an answer came back (a
+  // request retried on a fresh connection counts twice). What had been sent before is re-sent.
+  auto& hw = high_water_[key];
+  const auto end = offset + std::min(wire, length);
+  const auto from = std::max(hw, offset);
+  const auto fresh = end > from ? end - from : 0;
+  note_sent(wire, wire - std::min(wire, fresh));
+  hw = std::max(hw, end);
+}
+
 void Uploader::sleep_for(std::chrono::milliseconds d) {
   std::unique_lock lock(mutex_);
   wake_cv_.wait_for(lock, d, [&] { return stopping_ || woken_; });
@@ -287,13 +298,10 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
         h.emplace_back("Content-Type", "application/offset+octet-stream");
         h.emplace_back("Upload-Checksum", "sha256 " + b64(*util::from_hex(util::sha256_hex(body))));
       }
+      const auto before = client_->body_bytes_sent();
       auto r = client_->request("POST", "/api/v1/uploads/", h, body);
+      account(key, 0, body.size(), client_->body_bytes_sent() - before);
       if (!r) return r.error();
-      if (!body.empty()) {
-        auto& hw = high_water_[key];
-        note_sent(body.size(), std::min<std::uint64_t>(hw, body.size()));
-        hw = std::max<std::uint64_t>(hw, body.size());
-      }
       if (r->status == 422) {
         if (auto o = handle_mismatch(*r)) return *o;
         continue;
@@ -315,19 +323,13 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size - offset));
       auto bytes = read_range(seg.path, offset, n);
       if (!bytes) return bytes.error();
+      const auto before = client_->body_bytes_sent();
       auto r = client_->request("PATCH", location_path(location, settings_.hub),
                                 with({{"Upload-Offset", std::to_string(offset)},
                                       {"Content-Type", "application/offset+octet-stream"},
                                       {"Upload-Checksum", "sha256 " + b64(*util::from_hex(util::sha256_hex(*bytes)))}}),
                                 *bytes);
-      {
-        // Counted whether or not the answer came back: those bytes went out.
-        auto& hw = high_water_[key];
-        const auto end = offset + n;
-        const auto resent = hw > offset ? std::min<std::uint64_t>(hw, end) - offset : 0;
-        note_sent(n, resent);
-        hw = std::max(hw, end);
-      }
+      account(key, offset, n, client_->body_bytes_sent() - before);
       if (!r) return r.error();
       if (r->status == 204) {
         const auto next = header_u64(*r, "Upload-Offset").value_or(offset + n);

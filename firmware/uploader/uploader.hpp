@@ -97,6 +97,7 @@ class Uploader {
   void set_state(const std::string& s);
   void fail(const std::string& error);
   void note_sent(std::uint64_t bytes, std::uint64_t resent);
+  void account(const std::string& key, std::uint64_t offset, std::uint64_t length, std::uint64_t wire);
   std::filesystem::path location_file(const std::string& session_id, std::uint32_t index) const;
   std::filesystem::path end_marker(const std::string& session_id) const;
 

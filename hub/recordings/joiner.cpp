@@ -4,7 +4,10 @@
 #include <gst/gst.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <fstream>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/log/log.hpp"
@@ -57,6 +60,62 @@ void on_pad_added(GstElement* /*src*/, GstPad* pad, gpointer data) {
   gst_object_unref(muxpad);
 }
 
+// Top-level boxes of an MP4 file: type and [offset, offset + size). Empty when the file is not a
+// well-formed sequence of boxes.
+struct Box {
+  std::string type;
+  std::uint64_t offset = 0;
+  std::uint64_t size = 0;
+};
+std::vector<Box> top_level_boxes(const std::string& bytes) {
+  std::vector<Box> out;
+  std::uint64_t at = 0;
+  while (at + 8 <= bytes.size()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
+    std::uint64_t size = (std::uint64_t{p[0]} << 24) | (std::uint64_t{p[1]} << 16) | (std::uint64_t{p[2]} << 8) | p[3];
+    if (size == 1 && at + 16 <= bytes.size()) {
+      size = 0;
+      for (int i = 8; i < 16; ++i) size = (size << 8) | p[i];
+    } else if (size == 0) {
+      size = bytes.size() - at;
+    }
+    if (size < 8 || at + size > bytes.size()) return {};
+    out.push_back({std::string(bytes.data() + at + 4, 4), at, size});
+    at += size;
+  }
+  if (at != bytes.size()) return {};
+  return out;
+}
+
+// Units record one continuous fragmented-MP4 stream and cut it into files at keyframes: each file is
+// the same init segment (ftyp + moov) followed by moof+mdat fragments whose decode times continue from
+// the previous file. Such parts are joined by appending their fragments after one init segment, which
+// keeps every timestamp as recorded (splitmuxsrc would shift each part by the ones before it, as it
+// expects parts that each start at zero). nullopt when the parts are not like that.
+std::optional<std::string> concatenate_fragments(const std::vector<fs::path>& inputs) {
+  std::string out;
+  std::string init;
+  for (const auto& in : inputs) {
+    std::ifstream f(in, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const auto boxes = top_level_boxes(bytes);
+    if (boxes.size() < 4 || boxes[0].type != "ftyp" || boxes[1].type != "moov") return std::nullopt;
+    bool fragmented = false;
+    for (const auto& b : boxes) fragmented = fragmented || b.type == "moof";
+    if (!fragmented) return std::nullopt;
+    const std::uint64_t init_end = boxes[1].offset + boxes[1].size;
+    const std::string_view this_init(bytes.data(), init_end);
+    if (init.empty()) {
+      init = this_init;
+      out = bytes;
+    } else {
+      if (this_init != init) return std::nullopt;  // another encoder setting: let splitmuxsrc handle it
+      out.append(bytes, init_end, std::string::npos);
+    }
+  }
+  return out;
+}
+
 Status fsync_file(const fs::path& p) {
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{"cannot open " + p.string() + " to sync it"};
@@ -80,22 +139,49 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
   std::error_code ec;
   fs::remove(tmp, ec);
 
+  // Parts of one fragmented stream become one file first; qtdemux then reads it as recorded.
+  const fs::path stream_tmp = output.parent_path() / ("." + output.filename().string() + ".fmp4");
+  const auto stream = concatenate_fragments(inputs);
+  if (stream) {
+    std::ofstream f(stream_tmp, std::ios::binary | std::ios::trunc);
+    f.write(stream->data(), static_cast<std::streamsize>(stream->size()));
+    if (!f.flush()) {
+      fs::remove(stream_tmp, ec);
+      return Error{"cannot write " + stream_tmp.string() + " (disk full?)"};
+    }
+  }
+
   JoinState st;
   for (const auto& in : inputs) st.files.push_back(in.string());
   st.pipeline = gst_pipeline_new("join");
-  GstElement* src = gst_element_factory_make("splitmuxsrc", nullptr);
+  GstElement* src = nullptr;
+  GstElement* demux = nullptr;
+  if (stream) {
+    src = gst_element_factory_make("filesrc", nullptr);
+    demux = gst_element_factory_make("qtdemux", nullptr);
+  } else {
+    src = gst_element_factory_make("splitmuxsrc", nullptr);
+  }
   st.mux = gst_element_factory_make("mp4mux", nullptr);
   GstElement* sink = gst_element_factory_make("filesink", nullptr);
-  if (src == nullptr || st.mux == nullptr || sink == nullptr) {
+  if (src == nullptr || st.mux == nullptr || sink == nullptr || (stream && demux == nullptr)) {
     gst_object_unref(st.pipeline);
-    return Error{"GStreamer elements splitmuxsrc/mp4mux/filesink are missing (gstreamer1.0-plugins-good)"};
+    fs::remove(stream_tmp, ec);
+    return Error{"GStreamer elements splitmuxsrc/qtdemux/mp4mux/filesink are missing (gstreamer1.0-plugins-good)"};
   }
   g_object_set(st.mux, "faststart", TRUE, "faststart-file", faststart_tmp.c_str(), nullptr);
   g_object_set(sink, "location", tmp.c_str(), "sync", FALSE, nullptr);
   gst_bin_add_many(GST_BIN(st.pipeline), src, st.mux, sink, nullptr);
   gst_element_link(st.mux, sink);
-  g_signal_connect(src, "format-location", G_CALLBACK(on_format_location), &st);
-  g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), &st);
+  if (stream) {
+    g_object_set(src, "location", stream_tmp.c_str(), nullptr);
+    gst_bin_add(GST_BIN(st.pipeline), demux);
+    gst_element_link(src, demux);
+    g_signal_connect(demux, "pad-added", G_CALLBACK(on_pad_added), &st);
+  } else {
+    g_signal_connect(src, "format-location", G_CALLBACK(on_format_location), &st);
+    g_signal_connect(src, "pad-added", G_CALLBACK(on_pad_added), &st);
+  }
 
   std::string error;
   if (gst_element_set_state(st.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
@@ -128,6 +214,7 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
   gst_element_set_state(st.pipeline, GST_STATE_NULL);
   gst_object_unref(st.pipeline);
   fs::remove(faststart_tmp, ec);
+  fs::remove(stream_tmp, ec);
   if (!error.empty()) {
     fs::remove(tmp, ec);
     return Error{error};

@@ -226,3 +226,21 @@ TEST_F(LibraryTest, AJoinStopsWhenCancelledAndLeavesNothing) {
   EXPECT_FALSE(fs::exists(dir / "out.mp4"));
   EXPECT_FALSE(fs::exists(dir / ".out.mp4.joining"));
 }
+
+// A unit's segments are parts of one fragmented stream whose timestamps continue from file to file;
+// the join keeps them as recorded (no gaps, no shift), so the lesson plays for as long as it was.
+TEST_F(LibraryTest, AUnitsFragmentedPartsJoinIntoOneStreamOfTheRecordedLength) {
+  testkit::MediaOptions o;
+  o.fragmented = true;
+  const auto m = testkit::make_segments(dir / "src", "s9", 4, o);
+  ASSERT_GE(m.files.size(), 3u);
+  const auto st = recordings::join_segments(m.files, dir / "joined.mp4", std::chrono::seconds(60));
+  ASSERT_TRUE(st) << st.error().message;
+  const auto r = test::run({"ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "default=nw=1:nk=1",
+                            (dir / "joined.mp4").string()});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NEAR(std::stod(r.output), 4.0, 0.25) << "4 s recorded, 4 s joined";
+  const auto frames = test::run({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries",
+                                 "stream=nb_read_frames", "-of", "default=nw=1:nk=1", (dir / "joined.mp4").string()});
+  EXPECT_EQ(std::stoi(frames.output), 100) << "every frame, once";
+}

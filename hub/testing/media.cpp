@@ -3,6 +3,7 @@
 #include <gst/gst.h>
 
 #include <algorithm>
+#include <fstream>
 #include <stdexcept>
 
 #include "common/util/hash.hpp"
@@ -10,6 +11,45 @@
 namespace classcam::hub::testkit {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+// Cuts one fragmented MP4 file into parts of one moof+mdat pair each, every part starting with the
+// file's init segment (what firmware/spool's segment writer does at keyframes).
+void cut_fragments(const fs::path& stream, const fs::path& dir) {
+  std::ifstream f(stream, std::ios::binary);
+  const std::string b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  std::size_t at = 0;
+  std::string init;
+  std::string part;
+  int n = 0;
+  auto flush = [&] {
+    if (part.empty()) return;
+    char name[32];
+    std::snprintf(name, sizeof name, "seg-%05d.mp4", n++);
+    std::ofstream(dir / name, std::ios::binary) << init << part;
+    part.clear();
+  };
+  while (at + 8 <= b.size()) {
+    const auto* p = reinterpret_cast<const unsigned char*>(b.data() + at);
+    const std::size_t size = (std::size_t{p[0]} << 24) | (std::size_t{p[1]} << 16) | (std::size_t{p[2]} << 8) | p[3];
+    if (size < 8 || at + size > b.size()) throw std::runtime_error("test media: bad box in " + stream.string());
+    const std::string type(b.data() + at + 4, 4);
+    const std::string box = b.substr(at, size);
+    if (type == "ftyp" || type == "moov") {
+      init += box;
+    } else if (type == "moof") {
+      flush();
+      part = box;
+    } else if (type == "mdat") {
+      part += box;
+    }  // mfra and the like: not part of a unit's segments
+    at += size;
+  }
+  flush();
+}
+
+}  // namespace
 
 MadeSegments make_segments(const fs::path& dir, const std::string& session_id, int seconds,
                            const MediaOptions& options) {
@@ -23,9 +63,12 @@ MadeSegments make_segments(const fs::path& dir, const std::string& session_id, i
       " ! video/x-raw,format=I420,width=" + std::to_string(options.width) +
       ",height=" + std::to_string(options.height) +
       ",framerate=25/1 ! x264enc speed-preset=ultrafast tune=zerolatency key-int-max=25" + bitrate +
-      " ! video/x-h264,profile=baseline ! h264parse ! queue ! splitmuxsink name=mux "
-      "muxer=mp4mux max-size-time=1000000000 location=" +
-      (dir / "seg-%05d.mp4").string() + " audiotestsrc num-buffers=" + std::to_string(seconds * 40) +
+      " ! video/x-h264,profile=baseline ! h264parse ! queue ! " +
+      (options.fragmented ? "mp4mux name=mux fragment-duration=1000 streamable=true ! filesink location=" +
+                                (dir / "stream.fmp4").string()
+                          : "splitmuxsink name=mux muxer=mp4mux max-size-time=1000000000 location=" +
+                                (dir / "seg-%05d.mp4").string()) +
+      " audiotestsrc num-buffers=" + std::to_string(seconds * 40) +
       " samplesperbuffer=1200 ! audio/x-raw,rate=48000,channels=1 ! avenc_aac ! aacparse ! queue ! mux.audio_0";
   GError* err = nullptr;
   GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
@@ -51,6 +94,10 @@ MadeSegments make_segments(const fs::path& dir, const std::string& session_id, i
   gst_element_set_state(pipeline, GST_STATE_NULL);
   gst_object_unref(pipeline);
   if (!error.empty()) throw std::runtime_error("test pipeline: " + error);
+  if (options.fragmented) {
+    cut_fragments(dir / "stream.fmp4", dir);
+    fs::remove(dir / "stream.fmp4");
+  }
 
   MadeSegments out;
   for (const auto& e : fs::directory_iterator(dir)) {

@@ -19,6 +19,10 @@ struct MediaOptions {
   int height = 240;
   int bitrate_kbps = 0;           // 0 = x264's default rate control
   const char* pattern = "smpte";  // videotestsrc pattern ("snow" is noise: large frames, for benchmarks)
+  // false: each segment is its own MP4 starting at zero (splitmuxsink). true: as a unit records them,
+  // one fragmented-MP4 stream cut between fragments, each file the init segment (ftyp + moov) followed
+  // by its moof+mdat pairs, timestamps continuing from file to file.
+  bool fragmented = false;
 };
 
 // Records `seconds` of video at 25 fps (with audio) into `dir` as ~1 s segments seg-00000.mp4 ... and

@@ -6,6 +6,7 @@
 // Needs `scripts/deps browser` (chromium, node) and `npm ci` in tests/browser (scripts/test does both).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <thread>
 
 #include "common/util/hash.hpp"
@@ -99,10 +100,11 @@ TEST_F(BrowserPages, EveryRoleUsesItsPagesInChromium) {
   // A finished lesson (joined into one MP4) and one still uploading (a joined-so-far preview).
   const auto media = hub::testkit::make_segments(hub.dir() / "spool-a", "lesson-a", 6);
   const auto live = hub::testkit::make_segments(hub.dir() / "spool-b", "lesson-b", 4);
+  const auto live_info = hub::testkit::session_info("room-12", "lesson-b");
   {
     auto as_unit = hub.client(unit.token);
     upload(as_unit, media, hub::testkit::session_info("room-12", "lesson-a"), media.files.size(), true);
-    upload(as_unit, live, hub::testkit::session_info("room-12", "lesson-b"), 2, false);
+    upload(as_unit, live, live_info, 2, false);
   }
   auto as_teacher = hub.client(teacher.token);
   Json ready;
@@ -139,11 +141,26 @@ TEST_F(BrowserPages, EveryRoleUsesItsPagesInChromium) {
       {"uploading", uploading["id"]},
       {"unit", "room-12"},
       {"room", "Room 12"},
+      {"dir", hub.dir().string()},
   };
   const auto config_file = hub.dir() / "browser.json";
   test::write_file(config_file, config.dump(2));
+  // The rest of the uploading lesson arrives when the browser asks for it (by creating a file), while
+  // the coach is watching the preview.
+  std::atomic<bool> done{false};
+  std::string helper_error;
+  std::thread helper([&] {
+    while (!done && !fs::exists(hub.dir() / "upload-more")) std::this_thread::sleep_for(50ms);
+    if (done) return;
+    auto as_unit = hub.client(unit.token);
+    upload(as_unit, live, live_info, live.files.size(), true);
+    if (::testing::Test::HasFailure()) helper_error = "uploading the rest of the live lesson failed";
+  });
   test::Process node({"node", (browser_dir() / "pages.mjs").string(), config_file.string()}, hub.dir() / "node.log");
   const auto status = node.wait(300s);
+  done = true;
+  helper.join();
+  EXPECT_EQ(helper_error, "");
   const std::string out = node.output();
   std::cout << out;
   ASSERT_TRUE(status.has_value()) << "the browser steps did not finish in 300 s";

@@ -2,6 +2,8 @@
 // that browser_e2e_test.cpp started and filled. Usage: node pages.mjs CONFIG.json
 // Exit code 0 when every step passed. With CLASSCAM_SCREENSHOTS=DIR, saves a PNG of each page there
 // (scripts/screenshots uses this for docs/screenshots).
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { cfg, check, step, finish, session, pageIs, shot, unexpectedErrors } from "./lib.mjs";
 
 const recUrl = (id) => `${cfg.url}/#/recordings/${encodeURIComponent(id)}`;
@@ -130,6 +132,16 @@ await step("the coach watches a recording that is still uploading", async () => 
   await shot(coach, "coach-player-uploading");
 });
 
+await step("the rest of the lesson arrives while the coach watches, and the player moves on to it", async () => {
+  writeFileSync(join(cfg.dir, "upload-more"), "");
+  await coach.locator("#recording-state", { hasText: "ready" }).waitFor({ timeout: 60000 });
+  // Paused or at the end, the player switches by itself; while playing it offers the newer part.
+  await coach.waitForFunction(() => !/segments=/.test(document.querySelector("#video").currentSrc) || !document.querySelector("#newer").hidden, null, { timeout: 15000 });
+  if (await coach.locator("#newer").isVisible()) await coach.locator("#newer").getByRole("button", { name: "Load the newer part" }).click();
+  await coach.waitForFunction(() => { const v = document.querySelector("#video"); return !/segments=/.test(v.currentSrc) && v.duration > 3.5; }, null, { timeout: 15000 });
+  check(await coach.evaluate(() => document.querySelector("#video").error === null), "no media error after the switch");
+});
+
 await step("the teacher sees the coach's comment", async () => {
   await teacher.goto(recUrl(cfg.recording));
   await teacher.locator("#comments li", { hasText: "Why did the group at the back stop?" }).waitFor({ timeout: 15000 });
@@ -210,7 +222,7 @@ await step("a technician sees rooms and units, adds a room, and asks for a pairi
   await tech.locator("#pairing-code").or(tech.locator("#unit-detail .error")).first().waitFor();
   const code = await tech.locator("#pairing-code").count();
   console.log(`     pairing code ${code ? "shown" : "not available on this hub (route missing)"}`);
-  await shot(tech, "technician-units");
+  await shot(tech, "technician-rooms");
   await tech.context().close();
 });
 

@@ -70,10 +70,11 @@ Json HubProcess::get(const std::string& bearer, const std::string& target) const
   try {
     auto c = client(bearer);
     const auto r = c.request("GET", target);
-    return Json::parse(r.body, nullptr, false);
+    Json j = Json::parse(r.body, nullptr, false);
+    if (j.is_object()) return j;
   } catch (const std::exception&) {  // the hub is restarting: the caller polls again
-    return Json::value_t::discarded;
   }
+  return Json::object();
 }
 
 UnitProcess::UnitProcess(const fs::path& dir, const std::string& extra_config)
@@ -103,6 +104,9 @@ test::RunResult UnitProcess::ctl(const std::vector<std::string>& args, std::chro
   return test::run(argv, timeout);
 }
 
-Json UnitProcess::status() { return Json::parse(ctl({"--json", "status"}).output, nullptr, false); }
+Json UnitProcess::status() {
+  Json j = Json::parse(ctl({"--json", "status"}).output, nullptr, false);
+  return j.is_object() ? j : Json::object();
+}
 
 }  // namespace classcam::e2e

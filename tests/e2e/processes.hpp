@@ -45,7 +45,7 @@ class HubProcess {
   // An admin command against the same configuration (the service may be running).
   test::RunResult admin(std::vector<std::string> args) const;
   hub::testkit::HttpsClient client(const std::string& bearer) const;
-  // GET `target` as `bearer`; the JSON body (discarded JSON when not JSON).
+  // GET `target` as `bearer`; the JSON object it answers (empty when unreachable or not an object).
   Json get(const std::string& bearer, const std::string& target) const;
 
  private:
@@ -65,7 +65,7 @@ class UnitProcess {
   void kill9();
   test::RunResult ctl(const std::vector<std::string>& args,
                       std::chrono::milliseconds timeout = std::chrono::seconds(60));
-  Json status();  // classcamctl --json status
+  Json status();  // classcamctl --json status (empty when classcamd does not answer)
   fs::path dir() const { return dir_; }
   fs::path spool() const { return dir_ / "spool"; }
   fs::path state_dir() const { return dir_ / "state"; }
