@@ -24,7 +24,7 @@ using protocol::RecorderState;
 
 namespace {
 
-const std::string kUnit = "room-12";
+constexpr const char* kUnit = "room-12";
 
 config::UnitConfig test_config(const test::TempDir& dir) {
   auto c = daemon::testkit::test_config(dir);
@@ -269,7 +269,7 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
   ASSERT_TRUE(hub.service().broker()->wait_ready(10s));
   log::init({});
   auto as_tech = hub.client(tech.token);
-  const auto pc = as_tech.request("POST", "/api/v1/units/" + kUnit + "/pairing-code");
+  const auto pc = as_tech.request("POST", "/api/v1/units/" + std::string(kUnit) + "/pairing-code");
   ASSERT_EQ(pc.status, 201) << pc.body;
   const std::string code = pc.json()["code"];
 
@@ -297,12 +297,13 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
   ASSERT_NE(h.daemon_->agent(), nullptr);
   ASSERT_TRUE(h.run_until([&] { return h.daemon_->agent()->link_status().connected; }, 20s))
       << h.daemon_->agent()->link_status().last_error;
-  ASSERT_TRUE(
-      h.run_until([&] { return as_tech.request("GET", "/api/v1/units/" + kUnit).json().value("online", false); }, 20s));
+  ASSERT_TRUE(h.run_until(
+      [&] { return as_tech.request("GET", "/api/v1/units/" + std::string(kUnit)).json().value("online", false); },
+      20s));
 
   // A start from the hub, then a stop: both answered ok, the session uploaded and joined.
   auto command = [&](const std::string& action) {
-    const auto r = as_tech.request("POST", "/api/v1/units/" + kUnit + "/commands",
+    const auto r = as_tech.request("POST", "/api/v1/units/" + std::string(kUnit) + "/commands",
                                    control::Json{{"action", action}, {"args", control::Json::object()}}.dump(),
                                    {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 202) << r.body;
@@ -310,7 +311,9 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
     std::string state;
     h.run_until(
         [&] {
-          state = as_tech.request("GET", "/api/v1/units/" + kUnit + "/commands/" + id).json().value("state", "");
+          state = as_tech.request("GET", "/api/v1/units/" + std::string(kUnit) + "/commands/" + id)
+                      .json()
+                      .value("state", "");
           return state != "sent";
         },
         30s);
@@ -323,7 +326,7 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
   EXPECT_EQ(command("stop"), "ok");
   // A snapshot for the hub: taken idle, uploaded with the unit's token, served to staff.
   EXPECT_EQ(command("snapshot"), "ok");
-  const auto jpeg = as_tech.request("GET", "/api/v1/units/" + kUnit + "/snapshot");
+  const auto jpeg = as_tech.request("GET", "/api/v1/units/" + std::string(kUnit) + "/snapshot");
   EXPECT_EQ(jpeg.status, 200);
   EXPECT_EQ(jpeg.header("Content-Type"), "image/jpeg");
   ASSERT_TRUE(h.run_until(
