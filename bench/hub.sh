@@ -30,7 +30,9 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-hub="build/hub/app/classcam-hub --state-dir $work/state"
+# No MQTT broker: the benchmark measures HTTPS, and the default broker would listen on 0.0.0.0:8883.
+printf '[broker]\nenabled = false\n' >"$work/hub.toml"
+hub="build/hub/app/classcam-hub --config $work/hub.toml --state-dir $work/state"
 port=$(free_port)
 $hub --port "$port" >"$work/hub.log" 2>&1 &
 hub_pid=$!

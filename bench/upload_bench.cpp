@@ -29,7 +29,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kUnit = "bench-unit";
+constexpr const char* kUnit = "bench-unit";
 
 struct Args {
   int segments = 12;
@@ -92,7 +92,7 @@ uploader::Settings settings(std::uint16_t port, const hub::testkit::TestHub& hub
 }
 
 struct UploaderRun {
-  double seconds;
+  double seconds = 0;
   uploader::UploadStatus status;
 };
 

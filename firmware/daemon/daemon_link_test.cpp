@@ -9,6 +9,7 @@
 #include "common/protocol/topics.hpp"
 #include "firmware/control/client.hpp"
 #include "firmware/daemon/daemon.hpp"
+#include "firmware/daemon/daemon_test_support.hpp"
 #include "firmware/enroll/enrollment.hpp"
 #include "firmware/gpio/fake.hpp"
 #include "hub/broker/broker.hpp"
@@ -23,20 +24,10 @@ using protocol::RecorderState;
 
 namespace {
 
-const std::string kUnit = "room-12";
+constexpr const char* kUnit = "room-12";
 
 config::UnitConfig test_config(const test::TempDir& dir) {
-  auto c = config::default_unit_config();
-  c.unit.state_dir = dir / "state";
-  c.spool.dir = dir / "spool";
-  c.control.socket = dir / "classcamd.sock";
-  c.video.source = "test";
-  c.video.width = 320;
-  c.video.height = 240;
-  c.audio.source = "test";
-  c.encoder.preset = "ultrafast";
-  c.encoder.bitrate_kbps = 500;
-  c.recording.segment_ms = 1000;
+  auto c = daemon::testkit::test_config(dir);
   c.telemetry.interval_s = 1;
   return c;
 }
@@ -55,33 +46,7 @@ void enrol(const config::UnitConfig& c, const test::Broker& b) {
   ASSERT_TRUE(enroll::save_enrollment(c.unit.state_dir, e));
 }
 
-struct Harness {
-  explicit Harness(const config::UnitConfig& c) {
-    daemon = std::make_unique<daemon::Daemon>(io, c, nullptr, std::make_unique<gpio::FakeLed>());
-    daemon->start();
-  }
-  ~Harness() { stop(); }
-  // Shuts the daemon down as classcamd does on SIGTERM, and lets go of its spool.
-  void stop() {
-    if (!daemon) return;
-    bool done = false;
-    daemon->shutdown("test over", [&] { done = true; });
-    run_until([&] { return done; }, 20s);
-    daemon.reset();
-  }
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io.run_one_for(20ms);
-    }
-    return true;
-  }
-  RecorderState state() { return daemon->controller().unit_state().state; }
-  boost::asio::io_context io;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard = boost::asio::make_work_guard(io);
-  std::unique_ptr<daemon::Daemon> daemon;
-};
+using daemon::testkit::Harness;
 
 std::string topic(protocol::Channel c) { return protocol::topic(kUnit, c); }
 
@@ -128,11 +93,11 @@ TEST(DaemonLink, CommandsRunOnceExpireOrAreRejectedAndSchedulesAreStored) {
   hub.publish(topic(protocol::Channel::schedule), protocol::encode(s), true);
 
   Harness h(cfg);
-  ASSERT_TRUE(h.run_until([&] { return h.daemon->agent() && h.daemon->agent()->link_status().connected; }, 10s));
+  ASSERT_TRUE(h.run_until([&] { return h.daemon_->agent() && h.daemon_->agent()->link_status().connected; }, 10s));
   // The retained schedule arrives on subscribe and is stored.
   ASSERT_TRUE(h.run_until(
       [&] {
-        const auto& in_force = h.daemon->schedule_runner().schedule();
+        const auto& in_force = h.daemon_->schedule_runner().schedule();
         return in_force && in_force->revision == 3;
       },
       10s));
@@ -152,7 +117,7 @@ TEST(DaemonLink, CommandsRunOnceExpireOrAreRejectedAndSchedulesAreStored) {
   hub.publish(topic(protocol::Channel::commands), protocol::encode(start));
   ASSERT_TRUE(h.run_until([&] { return results_for(hub, start_id).size() == 2; }, 10s));
   EXPECT_EQ(results_for(hub, start_id)[1], first);
-  EXPECT_EQ(*h.daemon->controller().unit_state().session_id, *first.session_id);
+  EXPECT_EQ(*h.daemon_->controller().unit_state().session_id, *first.session_id);
 
   auto late = command(protocol::CommandAction::stop, "22222222-2222-4222-8222-222222222222");
   late.issued_at = util::now_utc() - 10min;
@@ -200,7 +165,7 @@ TEST(DaemonLink, CommandsRunOnceExpireOrAreRejectedAndSchedulesAreStored) {
   // Answered commands survive a restart of classcamd: a resend after it gets the stored answer.
   h.stop();
   Harness again(cfg);
-  ASSERT_TRUE(again.run_until([&] { return again.daemon->agent()->link_status().connected; }, 10s));
+  ASSERT_TRUE(again.run_until([&] { return again.daemon_->agent()->link_status().connected; }, 10s));
   hub.publish(topic(protocol::Channel::commands), protocol::encode(start));
   ASSERT_TRUE(again.run_until([&] { return results_for(hub, start_id).size() == 3; }, 10s));
   EXPECT_EQ(results_for(hub, start_id)[2], first);
@@ -213,27 +178,27 @@ TEST(DaemonLink, ABrokerOutageDoesNotDisturbARecordingAndTheHubHearsAllOfItAfter
   test::Broker broker(users());
   enrol(cfg, broker);
   Harness h(cfg);
-  ASSERT_TRUE(h.run_until([&] { return h.daemon->agent()->link_status().connected; }, 10s));
+  ASSERT_TRUE(h.run_until([&] { return h.daemon_->agent()->link_status().connected; }, 10s));
   std::optional<Result<protocol::SessionInfo>> started;
-  h.daemon->controller().start({}, [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  h.daemon_->controller().start({}, [&](const Result<protocol::SessionInfo>& r) { started = r; });
   ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
   ASSERT_TRUE(*started);
 
   broker.stop();
-  ASSERT_TRUE(h.run_until([&] { return !h.daemon->agent()->link_status().connected; }, 10s));
-  const auto before = h.daemon->controller().progress()->segments_closed;
+  ASSERT_TRUE(h.run_until([&] { return !h.daemon_->agent()->link_status().connected; }, 10s));
+  const auto before = h.daemon_->controller().progress()->segments_closed;
   h.run_until([&] { return false; }, 3500ms);
   EXPECT_EQ(h.state(), RecorderState::recording);
-  EXPECT_GE(h.daemon->controller().progress()->segments_closed, before + 2) << "segments kept closing";
+  EXPECT_GE(h.daemon_->controller().progress()->segments_closed, before + 2) << "segments kept closing";
   std::optional<Result<protocol::SessionInfo>> stopped;
-  h.daemon->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
+  h.daemon_->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
   ASSERT_TRUE(h.run_until([&] { return stopped.has_value(); }, 20s));
   h.run_until([&] { return false; }, 300ms);
-  EXPECT_GT(h.daemon->agent()->link_status().outbox, 2u);
+  EXPECT_GT(h.daemon_->agent()->link_status().outbox, 2u);
 
   broker.start();
   test::MqttClient hub(broker, "classcam-hub", "hub-secret");
-  ASSERT_TRUE(h.run_until([&] { return h.daemon->agent()->link_status().connected; }, 20s));
+  ASSERT_TRUE(h.run_until([&] { return h.daemon_->agent()->link_status().connected; }, 20s));
   ASSERT_TRUE(h.run_until(
       [&] {
         const auto t = event_types(hub);
@@ -268,15 +233,15 @@ TEST(DaemonLink, ARecordedSessionReachesTheHubAndIsJoined) {
     ASSERT_TRUE(enroll::save_enrollment(cfg.unit.state_dir, e));
   }
   Harness h(cfg);
-  ASSERT_NE(h.daemon->agent(), nullptr);
-  ASSERT_NE(h.daemon->uploader(), nullptr);
+  ASSERT_NE(h.daemon_->agent(), nullptr);
+  ASSERT_NE(h.daemon_->uploader(), nullptr);
   std::optional<Result<protocol::SessionInfo>> started;
-  h.daemon->controller().start({}, [&](const Result<protocol::SessionInfo>& r) { started = r; });
+  h.daemon_->controller().start({}, [&](const Result<protocol::SessionInfo>& r) { started = r; });
   ASSERT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
   ASSERT_TRUE(*started);
   h.run_until([] { return false; }, 3s);
   std::optional<Result<protocol::SessionInfo>> stopped;
-  h.daemon->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
+  h.daemon_->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
   ASSERT_TRUE(h.run_until([&] { return stopped.has_value(); }, 20s));
   ASSERT_TRUE(*stopped);
   const auto count = *(*stopped)->segment_count;
@@ -289,9 +254,9 @@ TEST(DaemonLink, ARecordedSessionReachesTheHubAndIsJoined) {
         return rec && rec->state == hub::store::RecordingState::ready;
       },
       60s))
-      << h.daemon->uploader()->status().last_error;
-  ASSERT_TRUE(h.run_until([&] { return h.daemon->uploader()->status().uploaded_segments == count; }, 10s));
-  EXPECT_EQ(h.daemon->uploader()->status().backlog_segments, 0u);
+      << h.daemon_->uploader()->status().last_error;
+  ASSERT_TRUE(h.run_until([&] { return h.daemon_->uploader()->status().uploaded_segments == count; }, 10s));
+  EXPECT_EQ(h.daemon_->uploader()->status().backlog_segments, 0u);
 }
 
 TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
@@ -304,12 +269,12 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
   ASSERT_TRUE(hub.service().broker()->wait_ready(10s));
   log::init({});
   auto as_tech = hub.client(tech.token);
-  const auto pc = as_tech.request("POST", "/api/v1/units/" + kUnit + "/pairing-code");
+  const auto pc = as_tech.request("POST", "/api/v1/units/" + std::string(kUnit) + "/pairing-code");
   ASSERT_EQ(pc.status, 201) << pc.body;
   const std::string code = pc.json()["code"];
 
   Harness h(cfg);
-  EXPECT_EQ(h.daemon->agent(), nullptr) << "not enrolled yet";
+  EXPECT_EQ(h.daemon_->agent(), nullptr) << "not enrolled yet";
   // classcamctl enroll, over the control socket (blocking: from another thread while the loop runs).
   std::optional<std::variant<control::Json, control::CallError>> answer;
   std::thread ctl([&] {
@@ -329,15 +294,16 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   // Linked without a restart: the hub sees it online.
-  ASSERT_NE(h.daemon->agent(), nullptr);
-  ASSERT_TRUE(h.run_until([&] { return h.daemon->agent()->link_status().connected; }, 20s))
-      << h.daemon->agent()->link_status().last_error;
-  ASSERT_TRUE(
-      h.run_until([&] { return as_tech.request("GET", "/api/v1/units/" + kUnit).json().value("online", false); }, 20s));
+  ASSERT_NE(h.daemon_->agent(), nullptr);
+  ASSERT_TRUE(h.run_until([&] { return h.daemon_->agent()->link_status().connected; }, 20s))
+      << h.daemon_->agent()->link_status().last_error;
+  ASSERT_TRUE(h.run_until(
+      [&] { return as_tech.request("GET", "/api/v1/units/" + std::string(kUnit)).json().value("online", false); },
+      20s));
 
   // A start from the hub, then a stop: both answered ok, the session uploaded and joined.
   auto command = [&](const std::string& action) {
-    const auto r = as_tech.request("POST", "/api/v1/units/" + kUnit + "/commands",
+    const auto r = as_tech.request("POST", "/api/v1/units/" + std::string(kUnit) + "/commands",
                                    control::Json{{"action", action}, {"args", control::Json::object()}}.dump(),
                                    {{"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 202) << r.body;
@@ -345,7 +311,9 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
     std::string state;
     h.run_until(
         [&] {
-          state = as_tech.request("GET", "/api/v1/units/" + kUnit + "/commands/" + id).json().value("state", "");
+          state = as_tech.request("GET", "/api/v1/units/" + std::string(kUnit) + "/commands/" + id)
+                      .json()
+                      .value("state", "");
           return state != "sent";
         },
         30s);
@@ -353,14 +321,19 @@ TEST(DaemonLink, EnrolsWithTheRealHubThenRecordsOnItsCommandAndUploads) {
   };
   EXPECT_EQ(command("start"), "ok");
   ASSERT_EQ(h.state(), RecorderState::recording);
-  const auto session_id = *h.daemon->controller().unit_state().session_id;
+  const auto session_id = *h.daemon_->controller().unit_state().session_id;
   h.run_until([] { return false; }, 2500ms);
   EXPECT_EQ(command("stop"), "ok");
+  // A snapshot for the hub: taken idle, uploaded with the unit's token, served to staff.
+  EXPECT_EQ(command("snapshot"), "ok");
+  const auto jpeg = as_tech.request("GET", "/api/v1/units/" + std::string(kUnit) + "/snapshot");
+  EXPECT_EQ(jpeg.status, 200);
+  EXPECT_EQ(jpeg.header("Content-Type"), "image/jpeg");
   ASSERT_TRUE(h.run_until(
       [&] {
         const auto rec = hub.store().recording_by_session(kUnit, session_id);
         return rec && rec->state == hub::store::RecordingState::ready;
       },
       60s))
-      << h.daemon->uploader()->status().last_error;
+      << h.daemon_->uploader()->status().last_error;
 }

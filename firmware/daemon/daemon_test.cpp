@@ -7,6 +7,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "common/util/time.hpp"
+#include "firmware/daemon/daemon_test_support.hpp"
 #include "firmware/gpio/fake.hpp"
 #include "firmware/spool/manifest.hpp"
 #include "tests/support/process.hpp"
@@ -14,71 +15,12 @@
 
 using namespace classcam;
 using namespace std::chrono_literals;
+using daemon::testkit::Harness;
+using daemon::testkit::start_session;
+using daemon::testkit::test_config;
 using protocol::RecorderState;
 
 namespace {
-
-config::UnitConfig test_config(const test::TempDir& dir) {
-  auto c = config::default_unit_config();
-  c.unit.state_dir = dir / "state";
-  c.spool.dir = dir / "spool";
-  c.control.socket = dir / "classcamd.sock";
-  c.video.source = "test";
-  c.video.width = 320;
-  c.video.height = 240;
-  c.audio.source = "test";
-  c.encoder.preset = "ultrafast";
-  c.encoder.bitrate_kbps = 500;
-  c.recording.segment_ms = 1000;
-  c.gpio.long_press_ms = 500;
-  c.gpio.debounce_ms = 10;
-  return c;
-}
-
-class Harness {
- public:
-  explicit Harness(const config::UnitConfig& c) {
-    auto button = std::make_unique<gpio::FakeButton>();
-    auto led = std::make_unique<gpio::FakeLed>();
-    button_ = button.get();
-    led_ = led.get();
-    daemon_ = std::make_unique<daemon::Daemon>(io_, c, std::move(button), std::move(led));
-    daemon_->start();
-  }
-  ~Harness() {
-    bool done = false;
-    daemon_->shutdown("test over", [&] { done = true; });
-    run_until([&] { return done; }, 20s);
-  }
-  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!pred()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.run_one_for(20ms);
-    }
-    return true;
-  }
-  void run_for(std::chrono::milliseconds d) {
-    const auto until = std::chrono::steady_clock::now() + d;
-    run_until([&] { return std::chrono::steady_clock::now() >= until; }, d + 1s);
-  }
-  RecorderState state() { return daemon_->controller().unit_state().state; }
-
-  boost::asio::io_context io_;
-  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard_ = boost::asio::make_work_guard(io_);
-  gpio::FakeButton* button_ = nullptr;
-  gpio::FakeLed* led_ = nullptr;
-  std::unique_ptr<daemon::Daemon> daemon_;
-};
-
-// Starts a session through the controller and runs the loop until it records (or fails the test).
-protocol::SessionInfo start_session(Harness& h, const session::StartRequest& request = {}) {
-  std::optional<Result<protocol::SessionInfo>> started;
-  h.daemon_->controller().start(request, [&](const Result<protocol::SessionInfo>& r) { started = r; });
-  EXPECT_TRUE(h.run_until([&] { return started.has_value(); }, 20s));
-  EXPECT_TRUE(started && started->ok()) << (started ? started->error().message : "no answer");
-  return started && started->ok() ? started->value() : protocol::SessionInfo{};
-}
 
 spool::Manifest manifest_of(const std::filesystem::path& spool_dir, const std::string& id) {
   return spool::parse_manifest(test::read_file(spool_dir / "sessions" / id / "manifest.jsonl"));

@@ -76,11 +76,11 @@ protocol::Event error_event(const std::string& message) {
   return e;
 }
 
-const std::string kState = protocol::topic("room-12", protocol::Channel::state);
-const std::string kEvents = protocol::topic("room-12", protocol::Channel::events);
+std::string state_topic() { return protocol::topic("room-12", protocol::Channel::state); }
+std::string events_topic() { return protocol::topic("room-12", protocol::Channel::events); }
 
 std::optional<protocol::RecorderState> last_state(HubClient& hub) {
-  const auto all = hub.on(kState);
+  const auto all = hub.on(state_topic());
   if (all.empty()) return std::nullopt;
   auto s = protocol::decode<protocol::UnitState>(all.back());
   return s ? std::optional(s->state) : std::nullopt;
@@ -120,7 +120,7 @@ TEST(MqttLink, PublishesRetainedStateReceivesCommandsAndSchedulesAndSaysOfflineO
   EXPECT_EQ(schedules[0].revision, 7);
 
   link.publish(error_event("audio device gone"));
-  ASSERT_TRUE(loop.run_until([&] { return hub.on(kEvents).size() == 1; }, 10s));
+  ASSERT_TRUE(loop.run_until([&] { return hub.on(events_topic()).size() == 1; }, 10s));
   link.stop();
   ASSERT_TRUE(loop.run_until([&] { return last_state(hub) == protocol::RecorderState::offline; }, 10s));
 }
@@ -152,8 +152,8 @@ TEST(MqttLink, ACutConnectionFiresTheWillThenReconnectsRestatesAndDeliversWhatWa
   proxy.set_blocked(false);
   ASSERT_TRUE(loop.run_until([&] { return ups == 2; }, 20s)) << link.status().last_error;
   ASSERT_TRUE(loop.run_until([&] { return last_state(hub) == protocol::RecorderState::recording; }, 10s));
-  ASSERT_TRUE(loop.run_until([&] { return hub.on(kEvents).size() == 5; }, 10s));
-  EXPECT_EQ(protocol::decode<protocol::Event>(hub.on(kEvents)[0])->message, "while away 0");
+  ASSERT_TRUE(loop.run_until([&] { return hub.on(events_topic()).size() == 5; }, 10s));
+  EXPECT_EQ(protocol::decode<protocol::Event>(hub.on(events_topic())[0])->message, "while away 0");
   EXPECT_EQ(link.status().connects, 2u);
 }
 
@@ -187,8 +187,8 @@ TEST(MqttLink, TheAclKeepsAUnitToItsOwnTopics) {
   HubClient hub(broker, "classcam-hub", "hub-secret");
   const auto r = test::run({"mosquitto_pub", "-h", "127.0.0.1", "-p", std::to_string(broker.port()), "--cafile",
                             broker.ca_file().string(), "-i", "room-13", "-u", "room-13", "-P", "other", "-q", "1", "-t",
-                            kState, "-m", protocol::encode(state(protocol::RecorderState::error))});
+                            state_topic(), "-m", protocol::encode(state(protocol::RecorderState::error))});
   EXPECT_EQ(r.exit_code, 0) << r.output;
   std::this_thread::sleep_for(500ms);
-  EXPECT_TRUE(hub.on(kState).empty()) << "room-13 wrote to room-12's state";
+  EXPECT_TRUE(hub.on(state_topic()).empty()) << "room-13 wrote to room-12's state";
 }

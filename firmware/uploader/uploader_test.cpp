@@ -21,7 +21,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kUnit = "room-12";
+constexpr const char* kUnit = "room-12";
 
 std::string random_bytes(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);

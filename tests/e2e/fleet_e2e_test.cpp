@@ -180,28 +180,26 @@ TEST_F(FleetE2E, AUnitsCredentialsCannotReachAnotherUnitAndARevokedUnitIsRefused
   const Json enrol_b = Json::parse(test::read_file(units[1]->state_dir() / "enrollment.json"));
   const std::string ca = (units[0]->state_dir() / "hub-ca.pem").string();
   const std::string port = std::to_string(hub.broker_port());
+  // mosquitto_sub/mosquitto_pub logged in with a unit's enrolled credentials, then `more` arguments.
+  auto client = [&](const std::string& tool, const Json& who, std::vector<std::string> more) {
+    std::vector<std::string> argv = {tool,
+                                     "-h",
+                                     "127.0.0.1",
+                                     "-p",
+                                     port,
+                                     "--cafile",
+                                     ca,
+                                     "-i",
+                                     who["mqtt_username"].get<std::string>() + "-probe",
+                                     "-u",
+                                     who["mqtt_username"],
+                                     "-P",
+                                     who["mqtt_password"]};
+    argv.insert(argv.end(), more.begin(), more.end());
+    return test::run(argv, 10s);
+  };
   auto sub = [&](const Json& who, const std::string& topic) {
-    return test::run({"mosquitto_sub",
-                      "-h",
-                      "127.0.0.1",
-                      "-p",
-                      port,
-                      "--cafile",
-                      ca,
-                      "-i",
-                      who["mqtt_username"].get<std::string>() + "-probe",
-                      "-u",
-                      who["mqtt_username"],
-                      "-P",
-                      who["mqtt_password"],
-                      "-t",
-                      topic,
-                      "-C",
-                      "1",
-                      "-W",
-                      "3",
-                      "-v"},
-                     10s);
+    return client("mosquitto_sub", who, {"-t", topic, "-C", "1", "-W", "3", "-v"});
   };
   // Unit B's retained schedule exists (B receives it) ...
   schedule("room-b", "Later", 3600s, 600s);
@@ -216,27 +214,9 @@ TEST_F(FleetE2E, AUnitsCredentialsCannotReachAnotherUnitAndARevokedUnitIsRefused
   }
   // A cannot speak for B: a forged "offline" state on B's topic is dropped by the broker.
   const auto pub =
-      test::run({"mosquitto_pub",
-                 "-h",
-                 "127.0.0.1",
-                 "-p",
-                 port,
-                 "--cafile",
-                 ca,
-                 "-i",
-                 "room-a-probe",
-                 "-u",
-                 enrol_a["mqtt_username"],
-                 "-P",
-                 enrol_a["mqtt_password"],
-                 "-q",
-                 "1",
-                 "-r",
-                 "-t",
-                 "classcam/v1/units/room-b/state",
-                 "-m",
-                 R"({"protocol":"1.0","unit_id":"room-b","state":"offline","since":"2026-11-23T09:00:00.000Z"})"},
-                10s);
+      client("mosquitto_pub", enrol_a,
+             {"-q", "1", "-r", "-t", "classcam/v1/units/room-b/state", "-m",
+              R"({"protocol":"1.0","unit_id":"room-b","state":"offline","since":"2026-11-23T09:00:00.000Z"})"});
   std::this_thread::sleep_for(2s);
   EXPECT_TRUE(unit_json("room-b").value("online", false)) << "forged message reached the hub: " << pub.output;
 

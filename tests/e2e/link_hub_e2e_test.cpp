@@ -4,6 +4,8 @@
 
 #include <signal.h>
 
+#include <iostream>
+
 #include "common/protocol/messages.hpp"
 #include "common/protocol/pairing_code.hpp"
 #include "common/protocol/topics.hpp"
@@ -194,10 +196,15 @@ TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   EXPECT_NE(liar.connect(mqtt_port(), hub.ca_file(), "unit-a", b.mqtt_password), 0);
 
   // Revoked: kicked off the broker, no way back in, and its API token is dead.
+  const auto revoke_at = std::chrono::steady_clock::now();
   const auto revoked = as_tech.request("POST", "/api/v1/units/unit-a/revoke");
   ASSERT_EQ(revoked.status, 200) << revoked.body;
   EXPECT_EQ(revoked.json()["revoked"], true);
   EXPECT_TRUE(unit_a.wait_disconnected(5s));
+  std::cout
+      << "figure: revoke request to the unit's MQTT connection closed: "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - revoke_at).count()
+      << " ms\n";
   MqttClient again("unit-a-again");
   EXPECT_NE(again.connect(mqtt_port(), hub.ca_file(), a.mqtt_username, a.mqtt_password), 0);
   EXPECT_EQ(hub.client(a.api_token).request("GET", "/api/v1/unit/schedule").status, 401);
@@ -395,11 +402,16 @@ TEST_F(LinkHubTest, SchedulesAreRetainedPerUnitAndSurviveABrokerKill) {
   // kill -9 the broker by its PID: the supervisor restarts it and the hub reconnects by itself.
   const pid_t pid = hub.service().broker()->pid();
   ASSERT_GT(pid, 0);
+  const auto killed_at = std::chrono::steady_clock::now();
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   ASSERT_TRUE(
       test::wait_until([&] { return hub.service().broker()->pid() > 0 && hub.service().broker()->pid() != pid; }, 10s));
   ASSERT_TRUE(hub.service().broker()->wait_ready(10s));
   ASSERT_TRUE(test::wait_until([&] { return hub.service().fleet()->connected(); }, 15s));
+  std::cout
+      << "figure: broker kill -9 to the hub connected again: "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - killed_at).count()
+      << " ms\n";
 
   const auto second = as_teacher.request("POST", "/api/v1/observations", obs(start + 1h, "Year 9"), json_headers());
   ASSERT_EQ(second.status, 201) << second.body;

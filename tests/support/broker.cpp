@@ -10,7 +10,7 @@
 
 namespace classcam::test {
 
-Broker::Broker(Options options) {
+Broker::Broker(const Options& options) {
   const auto tls_dir = dir_ / "tls";
   hub::tls::ensure_local_material(tls_dir, {"localhost", "127.0.0.1"});
   ca_file_ = tls_dir / "ca.pem";

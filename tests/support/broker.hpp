@@ -27,7 +27,7 @@ class Broker {
     // mosquitto acl_file text; empty: every authenticated user may do everything.
     std::string acl;
   };
-  explicit Broker(Options options);
+  explicit Broker(const Options& options);
   ~Broker();
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
