@@ -1,18 +1,18 @@
 // The whole system in the browser: classcam-hub and its Mosquitto, and classcamd with test sources,
-// all as real processes. A technician enrols the unit with the pairing code the page shows and sees it
-// online with its health; a teacher schedules an observation and the technician sees the unit record
-// it; the technician sees the unit go offline when its daemon stops. The browser steps are in
-// system.mjs.
+// all as real processes. A technician enrols the unit with the pairing code the page shows (typed into
+// `classcamctl enroll`) and sees it online with its health; a teacher schedules an observation, the
+// unit records and uploads it; the teacher shares it, the coach plays it and comments at a timestamp,
+// the teacher sees the comment; the technician sees the unit go offline when its daemon stops. The
+// browser steps are in system.mjs.
 //
 // Threading: the main thread waits for node; a helper thread does what people do at the unit
-// (classcamctl enroll, stopping the daemon) when system.mjs asks by creating a file.
+// (classcamctl enroll with the code from the page, stopping the daemon) when system.mjs asks by
+// creating a file.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "common/protocol/messages.hpp"
-#include "firmware/enroll/enrollment.hpp"
 #include "tests/e2e/processes.hpp"
 #include "tests/support/tempdir.hpp"
 
@@ -27,7 +27,7 @@ fs::path browser_dir() { return fs::path(CLASSCAM_SOURCE_DIR) / "tests/browser";
 
 }  // namespace
 
-TEST(BrowserSystem, AUnitEnrolledFromThePageRecordsAScheduledLessonAndGoesOffline) {
+TEST(BrowserSystem, AUnitEnrolledFromThePageRecordsALessonACoachWatches) {
   if (!fs::exists(browser_dir() / "node_modules/playwright-core"))
     GTEST_FAIL() << "playwright-core is missing: run `npm ci` in tests/browser (scripts/test does it)";
   test::TempDir dir{"browser-system"};
@@ -57,18 +57,8 @@ TEST(BrowserSystem, AUnitEnrolledFromThePageRecordsAScheduledLessonAndGoesOfflin
     bool stopped = false;
     while (!done) {
       if (!enrolled && fs::exists(dir / "code")) {
-        // What `classcamctl enroll` does (not in classcamctl yet): the EnrollRequest with the page's
-        // code, the answer saved where classcamd reads it, and a restart of the daemon.
-        const protocol::EnrollRequest req{test::read_file(dir / "code"), "browser-test-unit", "0.1.0"};
-        auto c = hub.client("");
-        const auto r =
-            c.request("POST", "/api/v1/enroll", protocol::encode(req), {{"Content-Type", "application/json"}});
-        const auto e = protocol::decode<protocol::EnrollResponse>(r.body);
-        helper_log += "enroll: HTTP " + std::to_string(r.status) + "\n";
-        if (r.status == 200 && e && enroll::save_enrollment(unit.state_dir(), *e)) {
-          unit.stop();
-          unit.start();
-        }
+        const auto r = unit.ctl({"enroll", "--hub", hub.url(), "--code", test::read_file(dir / "code")});
+        helper_log += "classcamctl enroll: exit " + std::to_string(r.exit_code) + ": " + r.output + "\n";
         enrolled = true;
       }
       if (!stopped && fs::exists(dir / "stop-unit")) {
