@@ -16,7 +16,9 @@ void add_admin_routes(http::Router& router, ApiContext& ctx) {
   router.add(
       "GET", "/api/v1/health", Access::anyone(),
       [&ctx](Request&) {
-        return http::json(200, {{"status", "ok"}, {"name", ctx.hub_name}, {"version", classcam::kVersion}});
+        return http::json(
+            200,
+            {{"status", "ok"}, {"name", ctx.hub_name}, {"version", classcam::kVersion}, {"timezone", ctx.timezone}});
       },
       "liveness (no secrets)");
 

@@ -19,6 +19,7 @@ struct ApiContext {
   audit::Auditor& auditor;
   Executor workers;  // for Argon2id
   std::string hub_name;
+  std::string timezone;  // the school's (hub.timezone): pages show every time in it
   // Revokes a unit on HTTPS and MQTT at once (hub/fleet); unset = the database only (no broker).
   std::function<store::Outcome<store::Unit>(const std::string&)> revoke_unit = {};
 };

@@ -197,7 +197,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
     return s.authenticator->authenticate(req.header("Cookie"), req.header("Authorization"), req.remote_address);
   });
   s.api_ctx = std::make_unique<api::ApiContext>(
-      api::ApiContext{*s.store, *s.authenticator, *s.auditor, s.workers_exec(), cfg.hub.name});
+      api::ApiContext{*s.store, *s.authenticator, *s.auditor, s.workers_exec(), cfg.hub.name, cfg.hub.timezone});
   {
     fleet::FleetRoutesContext f{*s.store, *s.auditor};
     if (cfg.broker.enabled) {

@@ -66,6 +66,23 @@ await step("a teacher schedules an observation with a coach, and cancels another
   check(unexpectedErrors(teacher).length === 0, `no console errors, got ${unexpectedErrors(teacher)}`);
 });
 
+await step("times are the school's (hub.timezone), wherever the browser is", async () => {
+  const form = teacher.locator("#observation-form");
+  check((await form.textContent()).includes("Pacific/Auckland"), "the form names the school's zone");
+  await form.getByLabel("Title").fill("Auckland lesson");
+  await form.getByLabel("Room").selectOption({ label: "Science lab" });
+  await form.getByLabel(/^Starts/).fill("2030-01-15T09:00");
+  await form.getByLabel(/^Ends/).fill("2030-01-15T09:50");
+  await form.getByRole("button", { name: "Schedule" }).click();
+  const row = teacher.locator("#observations tr", { hasText: "Auckland lesson" });
+  await row.waitFor();
+  check((await row.textContent()).includes("09:00"), `shown at the school's 09:00, got ${await row.textContent()}`);
+  // 09:00 in Auckland in January (NZDT, UTC+13) is 20:00 UTC the day before.
+  const list = await teacher.evaluate(async () => (await fetch("/api/v1/observations?from=2030-01-01T00:00:00Z")).json());
+  const o = (list.observations || []).find((x) => x.title === "Auckland lesson");
+  check(o && o.start === "2030-01-14T20:00:00.000Z", `stored in UTC, got ${o && o.start}`);
+});
+
 await step("the teacher shares the finished recording with a coach", async () => {
   await teacher.goto(`${cfg.url}/#/recordings`);
   const link = teacher.getByRole("link", { name: "Year 8 maths" });

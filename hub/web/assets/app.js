@@ -2,7 +2,7 @@
 // with DOM calls (never innerHTML), so text from the hub cannot become markup. Pages that show
 // changing things poll the API every 5 s; the poll stops when the page changes.
 import { api, ApiError, explain } from "./api.js";
-import { h, clear, fmtTime, fmtDuration, fmtBytes, fmtOffset, dash, toLocalInput, fromLocalInput, zoneName } from "./ui.js";
+import { h, clear, fmtTime, fmtDuration, fmtBytes, fmtOffset, dash, toLocalInput, fromLocalInput, zoneName, setZone } from "./ui.js";
 import { playerPage } from "./player.js";
 
 const state = { me: null, poll: null, directory: null, view: null };
@@ -160,8 +160,12 @@ async function route() {
 }
 
 window.addEventListener("hashchange", route);
-// A module script runs once the document is parsed.
-route();
+// A module script runs once the document is parsed. Times are shown in the school's zone, which the
+// hub's health route tells anyone; without it (an old hub, a network error) the browser's is used.
+api("GET", "/api/v1/health")
+  .then((health) => setZone(health.timezone))
+  .catch(() => {})
+  .finally(route);
 
 // ---------------------------------------------------------------- everyone
 

@@ -1,5 +1,6 @@
-// Building elements and showing values: times in the browser's (the school's) time zone, sizes,
-// durations, and "—" for whatever the hub did not send.
+// Building elements and showing values: times in the school's time zone (hub.timezone, from
+// /api/v1/health; the browser's until it is known), sizes, durations, and "—" for whatever the hub
+// did not send.
 export function h(tag, attrs, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) {
@@ -22,12 +23,34 @@ export function clear(el) {
 
 export const dash = (v) => (v === null || v === undefined || v === "" ? "—" : String(v));
 
+let zone; // undefined = the browser's
+let dateTime;
+let timeOnly;
+let parts;
+// Shows every time in `tz` (an IANA name such as "Europe/London"); an unknown name keeps the browser's.
+export function setZone(tz) {
+  try {
+    new Intl.DateTimeFormat(undefined, { timeZone: tz || undefined });
+    zone = tz || undefined;
+  } catch {
+    zone = undefined;
+  }
+  dateTime = new Intl.DateTimeFormat(undefined, { timeZone: zone, weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
+  timeOnly = new Intl.DateTimeFormat(undefined, { timeZone: zone, hour: "2-digit", minute: "2-digit" });
+  parts = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+}
+setZone(undefined);
+
 export function zoneName() {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
+  return zone || Intl.DateTimeFormat().resolvedOptions().timeZone || "local time";
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, { weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit" });
-const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+// The wall-clock fields of `d` in the school's zone.
+function wall(d) {
+  const f = {};
+  for (const p of parts.formatToParts(d)) f[p.type] = p.value;
+  return { y: +f.year, mo: +f.month, d: +f.day, h: +f.hour, mi: +f.minute, s: +f.second };
+}
 
 export function fmtTime(iso, timeOnlyWanted) {
   if (!iso) return "—";
@@ -58,12 +81,22 @@ export function fmtBytes(n) {
   return `${n >= 100 || i === 0 ? Math.round(n) : n.toFixed(1)} ${units[i]}`;
 }
 
-// <input type=datetime-local> speaks local wall-clock time without a zone.
+// <input type=datetime-local> speaks wall-clock time without a zone: the school's, here.
 export function toLocalInput(d) {
   const p = (n) => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  const w = wall(d);
+  return `${w.y}-${p(w.mo)}-${p(w.d)}T${p(w.h)}:${p(w.mi)}`;
 }
 export function fromLocalInput(v) {
-  const d = new Date(v);
-  return Number.isNaN(d.getTime()) ? v : d.toISOString();
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(v || "");
+  if (!m) return v; // the hub says what is wrong with it
+  const asUtc = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  // The zone's offset at that moment (twice: the first guess may sit across a DST change).
+  const offset = (t) => {
+    const w = wall(new Date(t));
+    return Date.UTC(w.y, w.mo - 1, w.d, w.h, w.mi, w.s) - t;
+  };
+  let t = asUtc - offset(asUtc);
+  t = asUtc - offset(t);
+  return new Date(t).toISOString();
 }
