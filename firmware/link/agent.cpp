@@ -175,6 +175,15 @@ void Agent::on_command(const protocol::Command& c) {
   auto& ctl = deps_.controller;
   const auto st = ctl.unit_state();
   auto alive = std::weak_ptr<bool>(alive_);
+  // Answers `c` once the controller has done it: ok with the session, or failed with why.
+  auto when_done = [this, c, alive](const auto& r) {
+    if (!alive.lock()) return;
+    if (r) {
+      answer(c, CommandStatus::ok, "", r->session_id);
+    } else {
+      answer(c, CommandStatus::failed, r.error().message);
+    }
+  };
   switch (c.action) {
     case CommandAction::start: {
       if (st.state == RecorderState::starting || st.state == RecorderState::recording ||
@@ -183,15 +192,7 @@ void Agent::on_command(const protocol::Command& c) {
                st.session_id ? "already recording session " + *st.session_id : "already recording", st.session_id);
         return;
       }
-      ctl.start({protocol::Trigger::hub, c.args.title, c.args.observation_id, c.args.duration_s},
-                [this, c, alive](const Result<protocol::SessionInfo>& r) {
-                  if (!alive.lock()) return;
-                  if (r) {
-                    answer(c, CommandStatus::ok, "", r->session_id);
-                  } else {
-                    answer(c, CommandStatus::failed, r.error().message);
-                  }
-                });
+      ctl.start({protocol::Trigger::hub, c.args.title, c.args.observation_id, c.args.duration_s}, when_done);
       return;
     }
     case CommandAction::stop: {
@@ -200,14 +201,7 @@ void Agent::on_command(const protocol::Command& c) {
                st.state == RecorderState::starting ? "the recording is still starting" : "not recording");
         return;
       }
-      ctl.stop("stopped from the hub", [this, c, alive](const Result<protocol::SessionInfo>& r) {
-        if (!alive.lock()) return;
-        if (r) {
-          answer(c, CommandStatus::ok, "", r->session_id);
-        } else {
-          answer(c, CommandStatus::failed, r.error().message);
-        }
-      });
+      ctl.stop("stopped from the hub", when_done);
       return;
     }
     case CommandAction::bookmark: {
@@ -215,15 +209,7 @@ void Agent::on_command(const protocol::Command& c) {
         answer(c, CommandStatus::rejected, "not recording");
         return;
       }
-      ctl.bookmark(c.args.label.value_or(""), protocol::Trigger::hub,
-                   [this, c, alive](const Result<protocol::Bookmark>& r) {
-                     if (!alive.lock()) return;
-                     if (r) {
-                       answer(c, CommandStatus::ok, "", r->session_id);
-                     } else {
-                       answer(c, CommandStatus::failed, r.error().message);
-                     }
-                   });
+      ctl.bookmark(c.args.label.value_or(""), protocol::Trigger::hub, when_done);
       return;
     }
     case CommandAction::snapshot: {

@@ -10,17 +10,11 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "tests/support/ports.hpp"
+
 namespace classcam::test {
 
 namespace {
-
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return a;
-}
 
 // Close with RST so the peer sees the cut at once, as a dropped network path would eventually.
 void hard_close(int fd) {
