@@ -60,60 +60,71 @@ void on_pad_added(GstElement* /*src*/, GstPad* pad, gpointer data) {
   gst_object_unref(muxpad);
 }
 
-// Top-level boxes of an MP4 file: type and [offset, offset + size). Empty when the file is not a
-// well-formed sequence of boxes.
+// The top-level box of an MP4 file that starts at `at`: its type and size. nullopt when there is no
+// whole box there.
 struct Box {
   std::string type;
-  std::uint64_t offset = 0;
   std::uint64_t size = 0;
 };
-std::vector<Box> top_level_boxes(const std::string& bytes) {
-  std::vector<Box> out;
-  std::uint64_t at = 0;
-  while (at + 8 <= bytes.size()) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + at);
-    std::uint64_t size = (std::uint64_t{p[0]} << 24) | (std::uint64_t{p[1]} << 16) | (std::uint64_t{p[2]} << 8) | p[3];
-    if (size == 1 && at + 16 <= bytes.size()) {
-      size = 0;
-      for (int i = 8; i < 16; ++i) size = (size << 8) | p[i];
-    } else if (size == 0) {
-      size = bytes.size() - at;
-    }
-    if (size < 8 || at + size > bytes.size()) return {};
-    out.push_back({std::string(bytes.data() + at + 4, 4), at, size});
-    at += size;
+std::optional<Box> box_at(std::ifstream& f, std::uint64_t at, std::uint64_t file_size) {
+  unsigned char h[16];
+  if (at + 8 > file_size || !f.seekg(static_cast<std::streamoff>(at)) || !f.read(reinterpret_cast<char*>(h), 8)) {
+    return std::nullopt;
   }
-  if (at != bytes.size()) return {};
-  return out;
+  std::uint64_t size = (std::uint64_t{h[0]} << 24) | (std::uint64_t{h[1]} << 16) | (std::uint64_t{h[2]} << 8) | h[3];
+  if (size == 1) {  // 64-bit size after the type
+    if (!f.read(reinterpret_cast<char*>(h + 8), 8)) return std::nullopt;
+    size = 0;
+    for (int i = 8; i < 16; ++i) size = (size << 8) | h[i];
+  } else if (size == 0) {  // to the end of the file
+    size = file_size - at;
+  }
+  if (size < 8 || at + size > file_size) return std::nullopt;
+  return Box{std::string(reinterpret_cast<char*>(h) + 4, 4), size};
+}
+
+// The init segment (ftyp + moov) of a part that is a cut of a fragmented stream (a moof follows it);
+// nullopt for anything else.
+std::optional<std::string> fragmented_init(const fs::path& part) {
+  std::error_code ec;
+  const auto file_size = fs::file_size(part, ec);
+  std::ifstream f(part, std::ios::binary);
+  if (ec || !f) return std::nullopt;
+  const auto ftyp = box_at(f, 0, file_size);
+  if (!ftyp || ftyp->type != "ftyp") return std::nullopt;
+  const auto moov = box_at(f, ftyp->size, file_size);
+  if (!moov || moov->type != "moov") return std::nullopt;
+  const auto next = box_at(f, ftyp->size + moov->size, file_size);
+  if (!next || next->type != "moof") return std::nullopt;
+  std::string init(ftyp->size + moov->size, '\0');
+  if (!f.seekg(0) || !f.read(init.data(), static_cast<std::streamsize>(init.size()))) return std::nullopt;
+  return init;
 }
 
 // Units record one continuous fragmented-MP4 stream and cut it into files at keyframes: each file is
 // the same init segment (ftyp + moov) followed by moof+mdat fragments whose decode times continue from
 // the previous file. Such parts are joined by appending their fragments after one init segment, which
 // keeps every timestamp as recorded (splitmuxsrc would shift each part by the ones before it, as it
-// expects parts that each start at zero). nullopt when the parts are not like that.
-std::optional<std::string> concatenate_fragments(const std::vector<fs::path>& inputs) {
-  std::string out;
-  std::string init;
+// expects parts that each start at zero). Writes that stream to `out` and returns true; false (writing
+// nothing) when the parts are not like that; an Error when `out` cannot be written. Only the init
+// segment is held in memory: a lesson is gigabytes.
+Result<bool> write_fragment_stream(const std::vector<fs::path>& inputs, const fs::path& out) {
+  std::optional<std::string> init;
+  for (const auto& in : inputs) {
+    const auto this_init = fragmented_init(in);
+    if (!this_init) return false;
+    if (!init) init = this_init;
+    if (*this_init != *init) return false;  // another encoder setting: let splitmuxsrc handle it
+  }
+  std::ofstream o(out, std::ios::binary | std::ios::trunc);
+  o.write(init->data(), static_cast<std::streamsize>(init->size()));
   for (const auto& in : inputs) {
     std::ifstream f(in, std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    const auto boxes = top_level_boxes(bytes);
-    if (boxes.size() < 4 || boxes[0].type != "ftyp" || boxes[1].type != "moov") return std::nullopt;
-    bool fragmented = false;
-    for (const auto& b : boxes) fragmented = fragmented || b.type == "moof";
-    if (!fragmented) return std::nullopt;
-    const std::uint64_t init_end = boxes[1].offset + boxes[1].size;
-    const std::string_view this_init(bytes.data(), init_end);
-    if (init.empty()) {
-      init = this_init;
-      out = bytes;
-    } else {
-      if (this_init != init) return std::nullopt;  // another encoder setting: let splitmuxsrc handle it
-      out.append(bytes, init_end, std::string::npos);
-    }
+    f.seekg(static_cast<std::streamoff>(init->size()));
+    o << f.rdbuf();
   }
-  return out;
+  if (!o.flush()) return Error{"cannot write " + out.string() + " (disk full?)"};
+  return true;
 }
 
 Status fsync_file(const fs::path& p) {
@@ -141,15 +152,12 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
 
   // Parts of one fragmented stream become one file first; qtdemux then reads it as recorded.
   const fs::path stream_tmp = output.parent_path() / ("." + output.filename().string() + ".fmp4");
-  const auto stream = concatenate_fragments(inputs);
-  if (stream) {
-    std::ofstream f(stream_tmp, std::ios::binary | std::ios::trunc);
-    f.write(stream->data(), static_cast<std::streamsize>(stream->size()));
-    if (!f.flush()) {
-      fs::remove(stream_tmp, ec);
-      return Error{"cannot write " + stream_tmp.string() + " (disk full?)"};
-    }
+  const auto fragmented = write_fragment_stream(inputs, stream_tmp);
+  if (!fragmented) {
+    fs::remove(stream_tmp, ec);
+    return fragmented.error();
   }
+  const bool stream = *fragmented;
 
   JoinState st;
   for (const auto& in : inputs) st.files.push_back(in.string());
