@@ -1,6 +1,6 @@
 #pragma once
 // Uploader: sends every closed segment to the hub, in order, as soon as it closes (docs/protocol.md
-// "Segment uploads", docs/uploads.md):
+// "Segment uploads", docs/unit-link.md):
 //   - PUT /api/v1/unit/sessions/{id} when a session is first seen, and again with segment_count once it
 //     has ended and all its segments are in;
 //   - one tus upload per segment: creation-with-upload for a segment that fits one chunk, else POST then
