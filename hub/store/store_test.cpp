@@ -138,7 +138,9 @@ TEST_F(StoreTest, OverlappingObservationsInOneRoomAreRefusedBackToBackIsFine) {
   const auto clash = store->create_observation(obs(room.id, t.id, "2026-11-23T09:30:00Z", "2026-11-23T10:30:00Z"));
   ASSERT_NE(refusal(clash), nullptr);
   EXPECT_EQ(refusal(clash)->kind, Refusal::conflict);
-  EXPECT_NE(refusal(clash)->message.find(first.id), std::string::npos) << refusal(clash)->message;
+  EXPECT_EQ(refusal(clash)->other_id, first.id);
+  EXPECT_EQ(refusal(clash)->message.find(first.id), std::string::npos)
+      << "the message is for any caller: " << refusal(clash)->message;
   EXPECT_EQ(store->schedule_revision(), rev) << "a refused change does not bump the revision";
 
   must(store->create_observation(obs(room.id, t.id, "2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z")));
