@@ -67,10 +67,17 @@ void add_account_routes(http::Router& router, ApiContext& ctx) {
           const std::string password = rd.string("password", 1024);
           const auto result = ctx.authenticator.login(login, password, r.remote_address);
           if (const auto* refused = std::get_if<auth::Authenticator::LoginRefused>(&result)) {
+            const auto wait = std::to_string(refused->retry_after.count());
             if (refused->rate_limited) {
-              auto res = http::problem(
-                  429, "too many failed sign-ins; try again in " + std::to_string(refused->retry_after.count()) + " s");
-              res.headers.set("Retry-After", std::to_string(refused->retry_after.count()));
+              // The password was not even checked: the right one works once the wait is over.
+              auto res = http::problem(429, "too many failed sign-ins; try again in " + wait + " s");
+              res.headers.set("Retry-After", wait);
+              return res;
+            }
+            if (refused->retry_after.count() > 0) {
+              auto res =
+                  http::problem(401, "the login or the password is wrong; the next try must wait " + wait + " s");
+              res.headers.set("Retry-After", wait);
               return res;
             }
             return http::problem(401, "the login or the password is wrong");

@@ -99,7 +99,7 @@ store::Outcome<FleetRoutes::NewCode> make_pairing_code(store::Store& store, cons
 }
 
 FleetRoutes::FleetRoutes(FleetRoutesContext ctx)
-    : ctx_(std::move(ctx)), limiter_(ctx_.enroll_attempts_per_minute, std::chrono::seconds(60)) {}
+    : ctx_(std::move(ctx)), limiter_(ctx_.store, "enrol-address", ctx_.enrol_limit) {}
 
 store::Outcome<FleetRoutes::NewCode> FleetRoutes::new_pairing_code(const std::string& unit_id,
                                                                    const std::optional<std::string>& created_by) {
@@ -141,8 +141,7 @@ void FleetRoutes::add(http::Router& router) {
   router.add(
       "POST", "/api/v1/enroll", Access::anyone(),
       [this](Request& req) {
-        std::chrono::seconds retry{0};
-        if (!limiter_.allowed(req.remote_address, auth::RateLimiter::Clock::now(), &retry)) {
+        if (const auto retry = limiter_.wait(req.remote_address, util::now_utc()); retry.count() > 0) {
           auto res =
               http::problem(429, "too many failed enrolments; try again in " + std::to_string(retry.count()) + " s");
           res.headers.set("Retry-After", std::to_string(retry.count()));
@@ -152,7 +151,7 @@ void FleetRoutes::add(http::Router& router) {
         const auto request = protocol::read_enroll_request(protocol::Reader(body, ""));
         const auto code = protocol::parse_pairing_code(request.code);
         auto refuse = [&](const std::string& why) {
-          limiter_.record_failure(req.remote_address, auth::RateLimiter::Clock::now());
+          limiter_.record_failure(req.remote_address, util::now_utc());
           ctx_.auditor.record(req.principal, "unit.enroll_refused", "unit", "", why);
           return http::problem(403, why, "code");
         };

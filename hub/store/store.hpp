@@ -132,6 +132,15 @@ class Store {
   bool delete_api_token(const std::string& user_id, const std::string& token_id);
   std::optional<User> user_for_api_token(const std::string& token_hash, util::TimePoint now);
 
+  // ---- sign-in and enrolment throttles ----
+  std::optional<Throttle> throttle(const std::string& key);
+  // Reads, changes and writes the key's row in one transaction (so concurrent failures all count):
+  // `change` gets the row (nullopt when there is none) and returns the new one, or nullopt to delete it.
+  std::optional<Throttle> update_throttle(
+      const std::string& key, const std::function<std::optional<Throttle>(std::optional<Throttle>)>& change);
+  // Drops rows whose last failure is before `cutoff`; returns how many.
+  std::int64_t delete_throttles_before(util::TimePoint cutoff);
+
   // ---- rooms and units ----
   Outcome<Room> create_room(const std::string& name, const std::optional<std::string>& default_teacher_id);
   std::optional<Room> room(const std::string& id);

@@ -85,6 +85,9 @@ TEST(Migrations, RefusesADatabaseFromANewerBuildAndGaps) {
   EXPECT_THROW(migrate(db, {{1, "one", "CREATE TABLE a (x INTEGER);"}}), StoreError);
   SqliteDatabase db2(dir / "d.db");
   EXPECT_THROW(migrate(db2, {{1, "one", "SELECT 1;"}, {3, "three", "SELECT 1;"}}), StoreError);
+  // A repeated number (two branches each adding "their" next migration) is refused, not skipped.
+  EXPECT_THROW(migrate(db, {{1, "one", "SELECT 1;"}, {2, "two", "SELECT 1;"}, {2, "also two", "SELECT 1;"}}),
+               StoreError);
 }
 
 TEST(SqliteDatabase, UsesWalAndEnforcesForeignKeys) {
