@@ -200,9 +200,16 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
   recordings::ensure_gstreamer();
   s.authenticator = std::make_unique<auth::Authenticator>(*s.store, std::chrono::hours(cfg.auth.session_hours),
                                                           login_limits(cfg.auth));
-  s.library =
-      std::make_unique<recordings::Library>(*s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
-                                            [&s](std::function<void()> job) { net::post(s.joiner, std::move(job)); });
+  s.library = std::make_unique<recordings::Library>(
+      *s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
+      [&s](std::function<void()> job) { net::post(s.joiner, std::move(job)); },
+      // A failed join's retry: a timer on the io_context that only queues the join (a stop drops it).
+      [&s](std::chrono::milliseconds delay, std::function<void()> job) {
+        auto timer = std::make_shared<net::steady_timer>(s.io, delay);
+        timer->async_wait([timer, job = std::move(job)](boost::system::error_code ec) {
+          if (!ec) job();
+        });
+      });
   s.tus = std::make_unique<uploads::TusServer>(*s.store, *s.library,
                                                uploads::Limits{cfg.storage.max_upload_bytes, cfg.storage.min_free_bytes,
                                                                std::chrono::hours(cfg.storage.upload_expiry_hours)},
