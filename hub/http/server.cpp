@@ -661,6 +661,9 @@ void Server::State::on_accept(beast::error_code ec, tcp::socket socket) {
     if (open >= options.max_connections_per_address) {
       over = true;
       warn_over = capped.insert(address).second;
+      // Closed before any TLS work: one address must not take the slots everyone else needs.
+      beast::error_code ignored;
+      socket.close(ignored);
     } else {
       ++open;
       const std::uint64_t id = ++next_id;
@@ -671,13 +674,10 @@ void Server::State::on_accept(beast::error_code ec, tcp::socket socket) {
     }
   }
   if (over) {
-    // Closed before any TLS work: one address must not take the slots everyone else needs.
     if (warn_over) {
       logger->warn("{} has {} connections open (http.max_connections_per_address): closing more from it", address,
                    options.max_connections_per_address);
     }
-    beast::error_code ignored;
-    socket.close(ignored);
     accept();
     return;
   }

@@ -473,6 +473,7 @@ TEST_F(ServerTest, OneAddressCannotTakeTheSlotsOfOthers) {
   o.max_connections_per_address = 3;
   start(o);
   std::vector<std::unique_ptr<BareConnection>> bare;
+  bare.reserve(10);
   for (int i = 0; i < 10; ++i) bare.push_back(std::make_unique<BareConnection>(port));
   EXPECT_TRUE(bare.back()->closed_by_server(10s)) << "over the per-address cap";
   auto opts = client_options();

@@ -260,7 +260,7 @@ Response TusServer::create(Request& req) {
     // creation-with-upload: the first chunk rides along.
     const auto claim = try_claim(u.id);
     if (!claim) throw HttpError(423, "the upload is busy");
-    const Response chunk = write(req, u, 0);
+    Response chunk = write(req, u, 0);
     if (chunk.status != 204) return chunk;
     res.headers.set("Upload-Offset", *chunk.headers.get("Upload-Offset"));
     if (const auto e = chunk.headers.get("Upload-Expires")) res.headers.set("Upload-Expires", *e);

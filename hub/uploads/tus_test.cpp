@@ -399,6 +399,7 @@ TEST_F(TusTest, RacingPatchesLeaveExactlyOneChunk) {
     const auto path = create(entry_for(data, static_cast<std::uint32_t>(round)));
     constexpr int kThreads = 4;
     std::vector<HttpsClient> clients;
+    clients.reserve(kThreads);
     for (int i = 0; i < kThreads; ++i) {
       clients.push_back(hub.client(unit.token));
       clients.back().connect();
