@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -150,6 +151,8 @@ class Spool {
                                             std::int64_t start_pts_ns, std::int64_t duration_ns,
                                             util::TimePoint start_utc, bool recovered);
   RecoveredSession recover_files(const std::string& id, Session& s);
+  void recover_file(Session& s, std::uint32_t index, const std::filesystem::path& path, bool part,
+                    RecoveredSession& out, const std::function<void(const std::string&)>& note);
   std::uint64_t open_part_bytes() const;
 
   config::UnitConfig::Spool config_;
