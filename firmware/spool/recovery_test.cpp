@@ -13,6 +13,7 @@
 
 #include "common/util/hash.hpp"
 #include "common/util/uuid.hpp"
+#include "firmware/spool/durable.hpp"
 #include "firmware/spool/fmp4.hpp"
 #include "firmware/spool/spool.hpp"
 #include "tests/support/mp4.hpp"
@@ -271,4 +272,41 @@ TEST(Recovery, AHugeTornTailIsKeptThroughABoundedBuffer) {
   std::string tail(5000, '\0');
   torn.read(tail.data(), 5000);
   EXPECT_EQ(tail, good.substr(good.size() - 5000)) << "the tail's bytes are the part's";
+}
+
+TEST(Recovery, SegmentCountIsTheNumberOfDistinctIndicesNotOfRecords) {
+  // A manifest line whose fdatasync reported an error was still written: the segment was then
+  // recorded a second time (by recovery, in the same or the next run).
+  test::TempDir dir;
+  test::TempDir media;
+  const std::string good = recorded_fmp4(media, 1);
+  const auto spool_dir = dir / "spool";
+  std::string id;
+  {
+    Spool spool(spool_config(spool_dir));
+    ASSERT_TRUE(spool.open().ok());
+    const auto s = new_session();
+    id = s.session_id;
+    ASSERT_TRUE(spool.begin_session(s).ok());
+    for (std::uint32_t i = 0; i < 3; ++i) {
+      test::write_file(spool.session_dir(id) / Spool::temp_name(i), good);
+      ASSERT_TRUE(spool.close_segment(id, i, 1'000'000'000LL * i, 1'000'000'000, s.started_at).ok());
+    }
+    const auto manifest = spool.session_dir(id) / "manifest.jsonl";
+    const auto again = spool.manifest(id)->segments;
+    ASSERT_TRUE(append_line_durably(manifest, segment_record(again[1])).ok());
+    ASSERT_TRUE(append_line_durably(manifest, segment_record(again[2])).ok());
+    ASSERT_TRUE(append_line_durably(manifest, segment_record(again[2])).ok());
+  }
+  Spool spool(spool_config(spool_dir));
+  ASSERT_TRUE(spool.open().ok());
+  EXPECT_EQ(spool.pending().size(), 3u) << "each segment is uploaded once";
+  EXPECT_EQ(spool.usage().backlog_segments, 3u);
+  const auto recovered = spool.recover();
+  ASSERT_EQ(recovered.size(), 1u);
+  EXPECT_EQ(recovered[0].segments, 3u);
+  EXPECT_EQ(recovered[0].recorded_ns, 3'000'000'000);
+  const auto m = parse_manifest(test::read_file(Spool::session_dir_in(spool_dir, id) / "manifest.jsonl"));
+  ASSERT_TRUE(m.ended());
+  EXPECT_EQ(m.end->segment_count, 3u) << "the hub waits for exactly segment_count segments";
 }

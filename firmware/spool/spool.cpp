@@ -450,7 +450,9 @@ std::vector<PendingSegment> Spool::pending() const {
     std::sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
     for (const auto& e : segs) {
       if (s.manifest.uploaded.count(e.index) != 0 || s.manifest.evicted.count(e.index) != 0) continue;
-      out.push_back({e, s.dir / e.file});
+      PendingSegment p{e, s.dir / e.file, std::nullopt};
+      if (const auto a = s.manifest.set_aside.find(e.index); a != s.manifest.set_aside.end()) p.set_aside = a->second;
+      out.push_back(std::move(p));
     }
   }
   return out;
@@ -467,6 +469,22 @@ Status Spool::mark_uploaded(const std::string& session_id, std::uint32_t index) 
   if (auto st = append(*s, uploaded_record(index, util::now_utc())); !st) return st;
   s->manifest.uploaded.insert(index);
   return ok_status();
+}
+
+Result<SetAside> Spool::set_aside(const std::string& session_id, std::uint32_t index, const std::string& reason,
+                                  util::TimePoint retry_at) {
+  Session* s = find(session_id);
+  if (s == nullptr) return Error{"spool: no session " + session_id};
+  if (!closed(s->manifest, index))
+    return Error{fmt::format("spool: session {} has no closed segment {}", session_id, index)};
+  SetAside a;
+  a.reason = reason.substr(0, 1000);
+  a.retry_at = retry_at;
+  const auto it = s->manifest.set_aside.find(index);
+  a.attempts = it == s->manifest.set_aside.end() ? 1 : it->second.attempts + 1;
+  if (auto st = append(*s, set_aside_record(index, a, util::now_utc())); !st) return st.error();
+  s->manifest.set_aside[index] = a;
+  return a;
 }
 
 std::uint64_t Spool::open_part_bytes() const {
@@ -495,6 +513,7 @@ Usage Spool::usage() const {
       } else {
         ++u.backlog_segments;
         u.backlog_bytes += e.size_bytes;
+        if (s.manifest.set_aside.count(e.index) != 0) ++u.set_aside_segments;
       }
     }
   }
