@@ -75,10 +75,10 @@ Hub& hub() {
 }
 
 const char* const kMethods[] = {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"};
-const char* const kHeaders[] = {"Origin",          "Sec-Fetch-Site",  "Content-Type",  "Cookie",
-                                "Tus-Resumable",   "Range",           "If-Range",      "Upload-Metadata",
-                                "Upload-Checksum", "Upload-Offset",   "Upload-Length", "If-None-Match",
-                                "Upload-Defer-Length"};
+const char* const kHeaders[] = {
+    "Origin",        "Sec-Fetch-Site", "Content-Type",       "Cookie",          "Tus-Resumable",
+    "Range",         "If-Range",       "Upload-Metadata",    "Upload-Checksum", "Upload-Offset",
+    "Upload-Length", "If-None-Match",  "Upload-Defer-Length"};
 
 std::string fill(const std::string& pattern, FuzzedDataProvider& in) {
   std::string out;
