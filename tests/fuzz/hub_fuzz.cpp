@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/config/hub_config.hpp"
+#include "common/protocol/json_reader.hpp"
 #include "hub/app/service.hpp"
 #include "hub/auth/tokens.hpp"
 #include "hub/http/router.hpp"
@@ -46,7 +47,7 @@ T take(store::Outcome<T> o) {
   return std::get<T>(std::move(o));
 }
 
-Hub& hub() {
+Hub& the_hub() {
   static Hub* h = [] {
     auto* out = new Hub;  // never destroyed: the worker threads may still run at exit
     auto cfg = config::default_hub_config();
@@ -98,12 +99,12 @@ std::string fill(const std::string& pattern, FuzzedDataProvider& in) {
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   fuzz::quiet_logs();
-  (void)hub();
+  (void)the_hub();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  Hub& h = hub();
+  Hub& h = the_hub();
   const auto& routes = h.service->router().routes();
   FuzzedDataProvider in(data, size);
   http::Request req;
