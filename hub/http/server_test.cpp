@@ -535,3 +535,17 @@ TEST_F(ServerTest, RefusesRequestsWithoutOneHost) {
   e.send_raw("GET /hello?n=old HTTP/1.0\r\n\r\n");
   EXPECT_EQ(e.read_response().body, "hello old") << "HTTP/1.0 needs no Host";
 }
+
+// A client that sends its body anyway (no Expect: 100-continue, like the unit's uploader) still reads
+// the refusal: the hub answers from the header and, while its TLS close waits (up to 2 s), discards
+// what arrives rather than resetting the connection under the answer. 16 MiB is more than the socket
+// buffers hold. (Not a regression test: the old hub read the body and then answered.)
+TEST_F(ServerTest, ARefusalReachesAClientThatSendsItsBodyAnyway) {
+  start();
+  for (int i = 0; i < 3; ++i) {
+    auto c = client();
+    const auto r = c.request("POST", "/private", std::string(16 * 1024 * 1024, 'b'));
+    EXPECT_EQ(r.status, 401);
+  }
+  EXPECT_EQ(handled.load(), 0);
+}
