@@ -62,7 +62,12 @@ struct HubConfig {
   struct Auth {
     std::uint32_t session_hours = 12;
     std::uint32_t pairing_code_minutes = 30;
-    std::uint32_t login_attempts_per_minute = 10;
+    // Sign-in and enrolment failures (hub/auth/rate_limiter.hpp): free failures per login, after which
+    // each one doubles the wait (1 s, 2 s, ...) up to max_failure_delay_s; and per client address,
+    // forgiven at this rate, so a school behind one NAT address is not shut out by a few typos.
+    std::uint32_t login_failures_before_delay = 5;
+    std::uint32_t address_failures_per_hour = 100;
+    std::uint32_t max_failure_delay_s = 900;
     bool operator==(const Auth&) const = default;
   } auth;
 

@@ -42,6 +42,18 @@ ObservationRights observation_rights(const Principal& p, const ObservationFacts&
   return out;
 }
 
+UnitRights unit_rights(const Principal& p, const RoomFacts& room) {
+  UnitRights out;
+  if (p.is(Caller::admin) || p.is(Caller::technician)) {
+    out.record = out.operate = true;
+    return out;
+  }
+  if (!p.is(Caller::teacher) || !room.in_room) return out;
+  const auto& lessons = room.lesson_teacher_ids;
+  out.record = room.default_teacher_id == p.id || std::find(lessons.begin(), lessons.end(), p.id) != lessons.end();
+  return out;
+}
+
 bool may_schedule_for(const Principal& p, const std::string& teacher_id) {
   if (p.is(Caller::admin)) return true;
   return p.is(Caller::teacher) && p.id == teacher_id;

@@ -11,7 +11,13 @@
 //   - Only the owner shares; a share cannot be re-shared. Owners and admins may delete a recording;
 //     only an admin assigns an owner, and only to an unowned recording, and only to a teacher.
 //   - Observations: teachers schedule their own, admins anyone's; the teacher, invited coaches,
-//     admins and technicians see them; the teacher and admins change or cancel them.
+//     admins and technicians see them; the teacher and admins change or cancel them. Of an
+//     observation that overlaps one being scheduled, only those who see it learn what it is.
+//   - A room's units: admins and technicians send them any command and read their command history;
+//     a teacher may start, stop and bookmark (and read the history) only on a unit in a room they
+//     teach in: as its default teacher, or as the teacher of the observation under way or next there.
+//   - Passwords: a change or reset ends every other session of the account and revokes its API
+//     tokens (whoever knew the old password may have made one).
 #include <optional>
 #include <string>
 #include <vector>
@@ -58,6 +64,20 @@ ObservationRights observation_rights(const Principal& p, const ObservationFacts&
 
 // Whether `p` may schedule an observation taught by `teacher_id`.
 bool may_schedule_for(const Principal& p, const std::string& teacher_id);
+
+// The room a unit is in, and who teaches there now.
+struct RoomFacts {
+  bool in_room = false;
+  std::optional<std::string> default_teacher_id;
+  std::vector<std::string> lesson_teacher_ids;  // of the observations under way and the next one
+};
+
+struct UnitRights {
+  bool record = false;   // start, stop and bookmark; read the unit's commands
+  bool operate = false;  // every other command (snapshot, reload_schedule, streams)
+};
+
+UnitRights unit_rights(const Principal& p, const RoomFacts& room);
 
 // Teachers and coaches see only their own things in lists; admins and technicians see everything
 // they are allowed to see at all.

@@ -97,3 +97,20 @@ TEST(Policy, Observations) {
   EXPECT_FALSE(may_schedule_for(coach(), "c1"));
   EXPECT_TRUE(may_schedule_for(admin(), "t2"));
 }
+
+TEST(Policy, OnlyTheRoomsTeachersRecordOnItsUnitsStaffDoEverything) {
+  const RoomFacts room{true, "t1", {"t3"}};  // t1 the default teacher, t3 teaching now (or next)
+  EXPECT_TRUE(unit_rights(owner(), room).record);
+  EXPECT_FALSE(unit_rights(owner(), room).operate) << "teachers do not take snapshots or stream";
+  EXPECT_TRUE(unit_rights(person(Caller::teacher, "t3"), room).record);
+  EXPECT_FALSE(unit_rights(other_teacher(), room).record) << "any teacher used to";
+  for (const auto& staff : {admin(), tech()}) {
+    EXPECT_TRUE(unit_rights(staff, room).record);
+    EXPECT_TRUE(unit_rights(staff, room).operate);
+  }
+  EXPECT_FALSE(unit_rights(coach(), room).record);
+  EXPECT_FALSE(unit_rights(person(Caller::coach, "t3"), room).record) << "the role counts, not only the id";
+  EXPECT_FALSE(unit_rights(unit_caller(), room).record);
+  EXPECT_FALSE(unit_rights(owner(), RoomFacts{false, "t1", {}}).record) << "a unit in no room";
+  EXPECT_TRUE(unit_rights(admin(), RoomFacts{}).operate);
+}

@@ -67,10 +67,17 @@ void add_account_routes(http::Router& router, ApiContext& ctx) {
           const std::string password = rd.string("password", 1024);
           const auto result = ctx.authenticator.login(login, password, r.remote_address);
           if (const auto* refused = std::get_if<auth::Authenticator::LoginRefused>(&result)) {
+            const auto wait = std::to_string(refused->retry_after.count());
             if (refused->rate_limited) {
-              auto res = http::problem(
-                  429, "too many failed sign-ins; try again in " + std::to_string(refused->retry_after.count()) + " s");
-              res.headers.set("Retry-After", std::to_string(refused->retry_after.count()));
+              // The password was not even checked: the right one works once the wait is over.
+              auto res = http::problem(429, "too many failed sign-ins; try again in " + wait + " s");
+              res.headers.set("Retry-After", wait);
+              return res;
+            }
+            if (refused->retry_after.count() > 0) {
+              auto res =
+                  http::problem(401, "the login or the password is wrong; the next try must wait " + wait + " s");
+              res.headers.set("Retry-After", wait);
               return res;
             }
             return http::problem(401, "the login or the password is wrong");
@@ -114,15 +121,17 @@ void add_account_routes(http::Router& router, ApiContext& ctx) {
             throw HttpError(403, "is wrong", "current_password");
           }
           if (const auto problem = auth::password_problem(next)) rd.fail("new_password", *problem);
-          ctx.store.set_password_hash(r.principal.id, auth::hash_password(next));
+          // The session the change is made in stays signed in; an API token making it is revoked too.
+          const auto keep = r.principal.via == access::Principal::Via::session
+                                ? std::optional<std::string>(r.principal.credential_hash)
+                                : std::nullopt;
+          ctx.store.set_password_hash(r.principal.id, auth::hash_password(next), keep);
           ctx.auditor.record(r.principal, "user.change_password", "user", r.principal.id,
-                             "every session of the account was ended");
-          auto res = http::no_content();
-          res.headers.set("Set-Cookie", auth::expired_session_cookie());
-          return res;
+                             "every other session of the account was ended and its API tokens revoked");
+          return http::no_content();
         });
       },
-      "change one's own password (signs out every session)");
+      "change one's own password (ends the account's other sessions, revokes its API tokens)");
 
   router.add(
       "GET", "/api/v1/directory", Access::any_user(),
@@ -217,12 +226,17 @@ void add_account_routes(http::Router& router, ApiContext& ctx) {
         on_worker(ctx.workers, req, reply, [&ctx](Request& r) {
           const auto target = load_user(ctx.store, r.param("id"));
           const std::string password = auth::generate_password();
-          ctx.store.set_password_hash(target.id, auth::hash_password(password));
-          ctx.auditor.record(r.principal, "user.reset_password", "user", target.id, target.login);
+          // An admin resetting their own password stays signed in where they did it, as with /me/password.
+          const auto keep = target.id == r.principal.id && r.principal.via == access::Principal::Via::session
+                                ? std::optional<std::string>(r.principal.credential_hash)
+                                : std::nullopt;
+          ctx.store.set_password_hash(target.id, auth::hash_password(password), keep);
+          ctx.auditor.record(r.principal, "user.reset_password", "user", target.id,
+                             target.login + ": sessions ended, API tokens revoked");
           return http::json(200, {{"password", password}});
         });
       },
-      "reset an account's password to a generated one (returned once)");
+      "reset an account's password to a generated one (returned once; ends its sessions, revokes its API tokens)");
 
   // ---- API tokens ----
   router.add(

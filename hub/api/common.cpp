@@ -36,4 +36,21 @@ std::size_t query_limit(const http::Request& req, std::size_t fallback, std::siz
 
 std::string time_text(util::TimePoint t) { return util::to_rfc3339(t); }
 
+access::RoomFacts room_facts(store::Store& store, const std::optional<std::string>& room_id, util::TimePoint now) {
+  access::RoomFacts f;
+  if (!room_id) return f;
+  const auto room = store.room(*room_id);
+  if (!room) return f;
+  f.in_room = true;
+  f.default_teacher_id = room->default_teacher_id;
+  store::ObservationFilter filter;
+  filter.room_id = *room_id;
+  filter.from = now;  // under way or later, by start time
+  for (const auto& o : store.observations(filter)) {
+    f.lesson_teacher_ids.push_back(o.teacher_id);
+    if (o.start > now) break;  // the next one is the last that counts
+  }
+  return f;
+}
+
 }  // namespace classcam::hub::api

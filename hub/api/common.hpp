@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "hub/access/policy.hpp"
 #include "hub/http/message.hpp"
 #include "hub/http/responses.hpp"
 #include "hub/store/store.hpp"
@@ -37,5 +38,9 @@ std::optional<util::TimePoint> query_time(const http::Request& req, const std::s
 std::size_t query_limit(const http::Request& req, std::size_t fallback, std::size_t max);
 
 std::string time_text(util::TimePoint t);
+
+// Who teaches in a room at `now` (for access::unit_rights): its default teacher and the teachers of
+// the observations under way there and of the next one.
+access::RoomFacts room_facts(store::Store& store, const std::optional<std::string>& room_id, util::TimePoint now);
 
 }  // namespace classcam::hub::api

@@ -32,6 +32,15 @@ Json room_json(store::Store& store, const store::Room& r, const std::vector<stor
 
 Json room_json(store::Store& store, const store::Room& r) { return room_json(store, r, store.units()); }
 
+// What the caller may do with the room's units ("record": start, stop, bookmark), so pages offer
+// "record now" only where it works.
+Json with_rights(store::Store& store, Json room, const Request& req) {
+  const auto rights =
+      access::unit_rights(req.principal, room_facts(store, room["id"].get<std::string>(), util::now_utc()));
+  room["you_may"] = rights.record ? Json::array({"record"}) : Json::array();
+  return room;
+}
+
 std::optional<std::string> read_optional_teacher(const protocol::Reader& r) {
   if (!r.has("default_teacher_id")) return std::nullopt;
   return r.string("default_teacher_id", 64);
@@ -62,10 +71,11 @@ Json unit_json(const store::Unit& u) {
 void add_place_routes(http::Router& router, ApiContext& ctx) {
   router.add(
       "GET", "/api/v1/rooms", Access::any_user(),
-      [&ctx](Request&) {
+      [&ctx](Request& req) {
         Json out = Json::array();
         const auto units = ctx.store.units();
-        for (const auto& r : ctx.store.rooms()) out.push_back(room_json(ctx.store, r, units));
+        for (const auto& r : ctx.store.rooms())
+          out.push_back(with_rights(ctx.store, room_json(ctx.store, r, units), req));
         return http::json(200, {{"rooms", out}});
       },
       "every room (everyone needs them to schedule)");
@@ -86,7 +96,7 @@ void add_place_routes(http::Router& router, ApiContext& ctx) {
       [&ctx](Request& req) {
         const auto room = ctx.store.room(req.param("id"));
         if (!room) throw HttpError(404, "no room " + req.param("id"));
-        return http::json(200, room_json(ctx.store, *room));
+        return http::json(200, with_rights(ctx.store, room_json(ctx.store, *room), req));
       },
       "one room");
 

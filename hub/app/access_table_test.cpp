@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "common/protocol/messages.hpp"
@@ -28,10 +29,13 @@ using testkit::TestHub;
 
 namespace {
 
-// The columns of the table.
-enum Who { kAnon, kAdmin, kTech, kTeacher, kOtherTeacher, kCoach, kUnit, kWhoCount };
-const char* const kWhoNames[] = {
-    "anonymous", "admin", "technician", "teacher (owner)", "other teacher", "coach (invited, shared)", "unit"};
+// The columns of the table. The lesson teacher teaches the observation under way in the table's room
+// (whose default teacher is the owner): unless a row says otherwise, they get what the other teacher gets.
+enum Who { kAnon, kAdmin, kTech, kTeacher, kOtherTeacher, kCoach, kUnit, kLessonTeacher, kWhoCount };
+const char* const kWhoNames[] = {"anonymous",     "admin",
+                                 "technician",    "teacher (owner)",
+                                 "other teacher", "coach (invited, shared)",
+                                 "unit",          "teacher of the lesson under way in the room"};
 
 struct Call {
   std::string path;
@@ -41,7 +45,7 @@ struct Call {
 
 struct World {
   TestHub hub{testkit::test_config_with_broker("unused")};  // with Mosquitto: the command routes need one
-  TestHub::Person admin, tech, teacher, other, coach, probe, share_target;
+  TestHub::Person admin, tech, teacher, other, coach, probe, share_target, lesson;
   store::Room room;
   TestHub::NewUnit unit;
   store::Observation obs;
@@ -83,6 +87,7 @@ struct World {
       case kTech: return tech;
       case kTeacher: return teacher;
       case kOtherTeacher: return other;
+      case kLessonTeacher: return lesson;
       default: return coach;
     }
   }
@@ -136,11 +141,17 @@ struct World {
   }
 };
 
-using Expect = std::array<int, kWhoCount>;
+using Expect = std::array<int, kLessonTeacher>;
 struct Row {
   std::string route;  // "METHOD pattern", exactly as registered
   Expect expect;
   std::function<Call(World&, Who)> call;
+  std::optional<int> lesson_teacher = std::nullopt;  // unset: as the other teacher
+
+  int expected(Who who) const {
+    if (who == kLessonTeacher) return lesson_teacher.value_or(expect[kOtherTeacher]);
+    return expect[static_cast<std::size_t>(who)];
+  }
 };
 
 std::function<Call(World&, Who)> at(const std::string& path) {
@@ -257,15 +268,20 @@ std::vector<Row> table() {
       {"POST /api/v1/units/{id}/revoke", kStaff, with([](World& w) {
          return "/api/v1/units/" + w.hub.add_unit(w.fresh("revoke-unit-"), w.room.id).unit.id + "/revoke";
        })},
+      // A room's unit: its default teacher (the owner) and the teacher of the lesson under way or next
+      // there, not any teacher.
       {"POST /api/v1/units/{id}/commands",
-       {401, 202, 202, 202, 202, 403, 403},  // any teacher, in this version
-       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands"; }, R"({"action": "bookmark"})")},
-      {"GET /api/v1/units/{id}/commands", {401, 200, 200, 200, 200, 403, 403}, with([](World& w) {
-         return "/api/v1/units/" + w.unit.unit.id + "/commands";
-       })},
-      {"GET /api/v1/units/{id}/commands/{command_id}", {401, 200, 200, 200, 200, 403, 403}, with([](World& w) {
-         return "/api/v1/units/" + w.unit.unit.id + "/commands/" + w.fresh_command("stop");
-       })},
+       {401, 202, 202, 202, 403, 403, 403},
+       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands"; }, R"({"action": "bookmark"})"),
+       202},
+      {"GET /api/v1/units/{id}/commands",
+       {401, 200, 200, 200, 403, 403, 403},
+       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands"; }),
+       200},
+      {"GET /api/v1/units/{id}/commands/{command_id}",
+       {401, 200, 200, 200, 403, 403, 403},
+       with([](World& w) { return "/api/v1/units/" + w.unit.unit.id + "/commands/" + w.fresh_command("stop"); }),
+       200},
       {"PUT /api/v1/unit/snapshots/{command_id}",
        {401, 403, 403, 403, 403, 403, 204},
        [](World& w, Who) {
@@ -413,6 +429,7 @@ void build(World& w) {
   w.coach = w.hub.add_person("table-coach", Role::coach);
   w.probe = w.hub.add_person("table-probe", Role::coach);
   w.share_target = w.hub.add_person("table-target", Role::coach);
+  w.lesson = w.hub.add_person("table-lesson", Role::teacher);
   w.room = w.hub.add_room("Table room", w.teacher.user.id);
   w.unit = w.hub.add_unit("table-unit", w.room.id);
   {
@@ -428,6 +445,15 @@ void build(World& w) {
     w.unit.token = token.value;
   }
   w.obs = w.fresh_observation();
+  {
+    store::Observation now;
+    now.room_id = w.room.id;
+    now.teacher_id = w.lesson.user.id;
+    now.title = "under way";
+    now.start = util::now_utc() - std::chrono::minutes(10);
+    now.end = util::now_utc() + std::chrono::hours(2);
+    ASSERT_EQ(store::refusal(w.hub.store().create_observation(now)), nullptr);
+  }
 
   auto& lib = w.hub.service().library();
   access::Principal unit;
@@ -454,7 +480,7 @@ void build(World& w) {
   auto anon = std::make_unique<HttpsClient>(w.hub.client());
   w.clients[kAnon] = anon.get();
   w.owned.push_back(std::move(anon));
-  for (Who who : {kAdmin, kTech, kTeacher, kOtherTeacher, kCoach}) {
+  for (Who who : {kAdmin, kTech, kTeacher, kOtherTeacher, kCoach, kLessonTeacher}) {
     auto c = std::make_unique<HttpsClient>(w.hub.client(w.person(who).token));
     w.clients[who] = c.get();
     w.owned.push_back(std::move(c));
@@ -500,7 +526,7 @@ TEST(AccessTable, EveryRouteGivesEveryCallerTheStatusTheTableSays) {
     for (int who = 0; who < kWhoCount; ++who) {
       const Call call = it->second->call(w, static_cast<Who>(who));
       const auto res = w.clients[static_cast<Who>(who)]->request(route.method, call.path, call.body, call.headers);
-      EXPECT_EQ(res.status, it->second->expect[static_cast<std::size_t>(who)])
+      EXPECT_EQ(res.status, it->second->expected(static_cast<Who>(who)))
           << route.method << " " << call.path << " as " << kWhoNames[who] << ": " << res.body;
       ++checked;
     }

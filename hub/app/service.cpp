@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <systemd/sd-daemon.h>
 
+#include <algorithm>
 #include <future>
 #include <thread>
 
@@ -55,6 +56,18 @@ std::string mqtt_host_for_units(const config::HubConfig& cfg) {
     return host.substr(0, host.find(':'));
   }
   return cfg.broker.host;
+}
+
+// Sign-in limits from [auth]: failures are forgiven one per max_failure_delay_s per login, and at
+// address_failures_per_hour per address, so a steady guesser stays at the longest wait.
+auth::LoginLimits login_limits(const config::HubConfig::Auth& a) {
+  const std::chrono::seconds max_delay(a.max_failure_delay_s);
+  auth::LoginLimits l;
+  l.per_login = {a.login_failures_before_delay, max_delay, std::chrono::seconds(1), max_delay};
+  l.per_address = {a.address_failures_per_hour,
+                   std::chrono::seconds(std::max<std::uint32_t>(1, 3600 / a.address_failures_per_hour)),
+                   std::chrono::seconds(1), max_delay};
+  return l;
 }
 
 void make_private_dir(const fs::path& p) {
@@ -133,6 +146,8 @@ struct Service::Impl {
       store->delete_expired_sessions(util::now_utc());
       // Command rows are a log for technicians, not a record of lessons: a month is plenty.
       store->delete_commands_before(util::now_utc() - std::chrono::hours(24 * 30));
+      // A week without a failed attempt: that key's count is (nearly) forgiven anyway.
+      store->delete_throttles_before(util::now_utc() - std::chrono::hours(24 * 7));
       return n;
     } catch (const std::exception& e) {
       log->error("retention run failed: {}", e.what());
@@ -184,10 +199,17 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
 
   recordings::ensure_gstreamer();
   s.authenticator = std::make_unique<auth::Authenticator>(*s.store, std::chrono::hours(cfg.auth.session_hours),
-                                                          cfg.auth.login_attempts_per_minute);
-  s.library =
-      std::make_unique<recordings::Library>(*s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
-                                            [&s](std::function<void()> job) { net::post(s.joiner, std::move(job)); });
+                                                          login_limits(cfg.auth));
+  s.library = std::make_unique<recordings::Library>(
+      *s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
+      [&s](std::function<void()> job) { net::post(s.joiner, std::move(job)); },
+      // A failed join's retry: a timer on the io_context that only queues the join (a stop drops it).
+      [&s](std::chrono::milliseconds delay, std::function<void()> job) {
+        auto timer = std::make_shared<net::steady_timer>(s.io, delay);
+        timer->async_wait([timer, job = std::move(job)](boost::system::error_code ec) {
+          if (!ec) job();
+        });
+      });
   s.tus = std::make_unique<uploads::TusServer>(*s.store, *s.library,
                                                uploads::Limits{cfg.storage.max_upload_bytes, cfg.storage.min_free_bytes,
                                                                std::chrono::hours(cfg.storage.upload_expiry_hours)},
@@ -239,7 +261,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
     f.mqtt_port = cfg.broker.port;
     f.pairing_lifetime = std::chrono::minutes(cfg.auth.pairing_code_minutes);
     f.snapshot_dir = cfg.media_dir() / "snapshots";
-    f.enroll_attempts_per_minute = cfg.auth.login_attempts_per_minute;
+    f.enrol_limit = login_limits(cfg.auth).per_address;
     s.fleet_routes = std::make_unique<fleet::FleetRoutes>(f);
     s.api_ctx->revoke_unit = [&s](const std::string& id) { return s.fleet_routes->revoke(id); };
     s.fleet_routes->add(*s.router);

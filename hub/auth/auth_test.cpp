@@ -40,20 +40,48 @@ TEST(Tokens, AreRandomPrefixedAndStoredHashed) {
   EXPECT_NE(new_secret(kUnitTokenPrefix).value, a.value);
 }
 
-TEST(RateLimiter, BlocksAfterTheLimitUntilTheWindowSlides) {
-  RateLimiter rl(3, 60s);
-  const auto t0 = RateLimiter::Clock::time_point{} + 1000s;
+namespace {
+const util::TimePoint t0 = util::from_unix_ms(1'900'000'000'000);
+}  // namespace
+
+TEST(RateLimiter, FreeFailuresThenDoublingWaitsUpToTheLongestAndTheyAreForgivenSlowly) {
+  test::TempDir dir{"limiter-test"};
+  auto store = store::Store::open_sqlite(dir / "hub.db");
+  RateLimiter rl(*store, "login", {3, 600s, 1s, 8s});
+  auto t = t0;
   for (int i = 0; i < 3; ++i) {
-    EXPECT_TRUE(rl.allowed("k", t0 + std::chrono::seconds(i)));
-    rl.record_failure("k", t0 + std::chrono::seconds(i));
+    EXPECT_EQ(rl.wait("k", t), 0s);
+    EXPECT_EQ(rl.record_failure("k", t), 0s) << "free failure " << i;
   }
-  std::chrono::seconds wait{0};
-  EXPECT_FALSE(rl.allowed("k", t0 + 10s, &wait));
-  EXPECT_EQ(wait, 50s);
-  EXPECT_TRUE(rl.allowed("other", t0 + 10s)) << "keys are independent";
-  EXPECT_TRUE(rl.allowed("k", t0 + 60s)) << "the first failure has left the window";
+  // Each further failure doubles the wait before the next attempt, up to the longest.
+  for (const auto expected : {1s, 2s, 4s, 8s, 8s}) {
+    EXPECT_EQ(rl.record_failure("k", t), expected);
+    EXPECT_EQ(rl.wait("k", t), expected);
+    EXPECT_EQ(rl.wait("k", t + expected - 1s), 1s) << "rounded up";
+    t += expected;
+    EXPECT_EQ(rl.wait("k", t), 0s) << "after the wait the next attempt is checked";
+  }
+  EXPECT_EQ(rl.wait("other", t), 0s) << "keys are independent";
+  EXPECT_EQ(RateLimiter(*store, "address", {3, 600s, 1s, 8s}).wait("k", t0), 0s) << "and so are kinds";
+  // Quiet time forgives one failure per 600 s: 8 failures, 3 forgiven, leaves 5 + this one = 6 > 3.
+  EXPECT_EQ(rl.record_failure("k", t + 1800s), 4s);
+  EXPECT_EQ(rl.record_failure("k", t + 1800s + 3600s * 24), 0s) << "a day later it starts over";
   rl.reset("k");
-  EXPECT_TRUE(rl.allowed("k", t0 + 10s));
+  EXPECT_FALSE(store->throttle("login:k"));
+}
+
+TEST(RateLimiter, CountsSurviveARestart) {
+  test::TempDir dir{"limiter-test"};
+  {
+    auto store = store::Store::open_sqlite(dir / "hub.db");
+    RateLimiter rl(*store, "login", {1, 600s, 30s, 900s});
+    rl.record_failure("khan", t0);
+    EXPECT_EQ(rl.record_failure("khan", t0), 30s);
+  }
+  auto store = store::Store::open_sqlite(dir / "hub.db");
+  RateLimiter rl(*store, "login", {1, 600s, 30s, 900s});
+  EXPECT_EQ(rl.wait("khan", t0 + 10s), 20s);
+  EXPECT_EQ(rl.record_failure("khan", t0 + 30s), 60s) << "the count went on from where it was";
 }
 
 TEST(Cookies, SessionCookieIsHttpOnlySecureStrictAndHostScoped) {
@@ -82,14 +110,28 @@ TEST(Credentials, ReadsTheBearerToken) {
 }
 
 namespace {
+LoginLimits test_limits() {
+  LoginLimits l;
+  l.per_login = {3, 900s, 1s, 900s};
+  l.per_address = {100, 36s, 1s, 900s};
+  return l;
+}
+
 class AuthenticatorTest : public ::testing::Test {
  protected:
   test::TempDir dir{"auth-test"};
   std::unique_ptr<store::Store> store = store::Store::open_sqlite(dir / "hub.db");
-  Authenticator auth{*store, 12h, 3};
+  Authenticator auth{*store, 12h, test_limits()};
   store::User teacher = std::get<store::User>(
       store->create_user("khan", "Ms Khan", store::Role::teacher, hash_password("the right password")));
 };
+
+bool signed_in(const std::variant<Authenticator::LoginOk, Authenticator::LoginRefused>& r) {
+  return std::holds_alternative<Authenticator::LoginOk>(r);
+}
+const Authenticator::LoginRefused& refused(const std::variant<Authenticator::LoginOk, Authenticator::LoginRefused>& r) {
+  return std::get<Authenticator::LoginRefused>(r);
+}
 }  // namespace
 
 TEST_F(AuthenticatorTest, LoginGivesASessionThatAuthenticatesAndLogoutEnds) {
@@ -105,16 +147,47 @@ TEST_F(AuthenticatorTest, LoginGivesASessionThatAuthenticatesAndLogoutEnds) {
   EXPECT_EQ(auth.authenticate(cookie, "", "127.0.0.1").caller, access::Caller::anonymous);
 }
 
-TEST_F(AuthenticatorTest, WrongPasswordsAreRateLimitedPerLogin) {
+TEST_F(AuthenticatorTest, WrongPasswordsSlowALoginDownAndTheRightOneWorksOnceTheWaitIsOver) {
+  auto t = t0;
   for (int i = 0; i < 3; ++i) {
-    const auto r = auth.login("khan", "wrong", "10.0.0." + std::to_string(i));
-    ASSERT_TRUE(std::holds_alternative<Authenticator::LoginRefused>(r));
-    EXPECT_FALSE(std::get<Authenticator::LoginRefused>(r).rate_limited);
+    const auto r = auth.login("khan", "wrong", "10.0.0." + std::to_string(i), t);
+    ASSERT_FALSE(signed_in(r));
+    EXPECT_FALSE(refused(r).rate_limited);
+    EXPECT_EQ(refused(r).retry_after, 0s);
   }
-  const auto r = auth.login("khan", "the right password", "10.0.0.9");
-  ASSERT_TRUE(std::holds_alternative<Authenticator::LoginRefused>(r));
-  EXPECT_TRUE(std::get<Authenticator::LoginRefused>(r).rate_limited) << "even the right password waits";
-  EXPECT_GT(std::get<Authenticator::LoginRefused>(r).retry_after.count(), 0);
+  const auto fourth = auth.login("khan", "wrong", "10.0.0.4", t);
+  EXPECT_FALSE(refused(fourth).rate_limited);
+  EXPECT_EQ(refused(fourth).retry_after, 1s) << "the next attempt waits";
+  const auto early = auth.login("khan", "the right password", "10.0.0.9", t);
+  ASSERT_FALSE(signed_in(early));
+  EXPECT_TRUE(refused(early).rate_limited) << "during the wait, unchecked";
+  EXPECT_EQ(refused(early).retry_after, 1s);
+  // Waiting attempts do not count: the wait after the next failure is 2 s, not more.
+  t += 1s;
+  EXPECT_EQ(refused(auth.login("khan", "wrong", "10.0.0.4", t)).retry_after, 2s);
+  t += 2s;
+  EXPECT_TRUE(signed_in(auth.login("khan", "the right password", "10.0.0.9", t))) << "the right one after the wait";
+  EXPECT_EQ(refused(auth.login("khan", "wrong", "10.0.0.4", t)).retry_after, 0s) << "a success starts it over";
+}
+
+TEST_F(AuthenticatorTest, OneAddressForAWholeSchoolIsNotShutOutByItsTypos) {
+  // 12 people behind one NAT address each get their login or password wrong once...
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_FALSE(refused(auth.login("person-" + std::to_string(i), "typo", "192.0.2.1", t0)).rate_limited);
+  }
+  // ... and the next person still signs in at once.
+  EXPECT_TRUE(signed_in(auth.login("khan", "the right password", "192.0.2.1", t0)));
+}
+
+TEST_F(AuthenticatorTest, TheWaitSurvivesARestart) {
+  for (int i = 0; i < 4; ++i) (void)auth.login("khan", "wrong", "10.0.0.1", t0);
+  store.reset();
+  store = store::Store::open_sqlite(dir / "hub.db");
+  Authenticator again(*store, 12h, test_limits());
+  const auto r = again.login("khan", "the right password", "10.0.0.1", t0);
+  ASSERT_FALSE(signed_in(r));
+  EXPECT_TRUE(refused(r).rate_limited);
+  EXPECT_TRUE(signed_in(again.login("khan", "the right password", "10.0.0.1", t0 + 1s)));
 }
 
 TEST_F(AuthenticatorTest, UnknownLoginsAreRefusedLikeWrongPasswords) {

@@ -1,5 +1,7 @@
 #include "hub/auth/authenticator.hpp"
 
+#include <algorithm>
+
 #include "common/log/log.hpp"
 #include "hub/auth/cookies.hpp"
 #include "hub/auth/credentials.hpp"
@@ -30,9 +32,11 @@ Principal principal_for(const store::User& user) {
   return p;
 }
 
-Authenticator::Authenticator(store::Store& store, std::chrono::hours session_lifetime,
-                             std::uint32_t failures_per_minute)
-    : store_(store), session_lifetime_(session_lifetime), limiter_(failures_per_minute, std::chrono::seconds(60)) {}
+Authenticator::Authenticator(store::Store& store, std::chrono::hours session_lifetime, const LoginLimits& limits)
+    : store_(store),
+      session_lifetime_(session_lifetime),
+      per_login_(store, "login", limits.per_login),
+      per_address_(store, "address", limits.per_address) {}
 
 Principal Authenticator::authenticate(std::string_view cookie_header, std::string_view authorization,
                                       const std::string& address) {
@@ -81,17 +85,13 @@ Principal Authenticator::authenticate(std::string_view cookie_header, std::strin
 
 std::variant<Authenticator::LoginOk, Authenticator::LoginRefused> Authenticator::login(const std::string& login,
                                                                                        const std::string& password,
-                                                                                       const std::string& address) {
-  const auto now = RateLimiter::Clock::now();
-  const std::string login_key = "login:" + login;
-  const std::string addr_key = "addr:" + address;
-  std::chrono::seconds wait1{0};
-  std::chrono::seconds wait2{0};
-  const bool ok1 = limiter_.allowed(login_key, now, &wait1);
-  const bool ok2 = limiter_.allowed(addr_key, now, &wait2);
-  if (!ok1 || !ok2) {
-    log::get("auth")->warn("login for \"{}\" from {} refused: too many failed attempts", login, address);
-    return LoginRefused{true, std::max(wait1, wait2)};
+                                                                                       const std::string& address,
+                                                                                       util::TimePoint now) {
+  const auto wait = std::max(per_login_.wait(login, now), per_address_.wait(address, now));
+  if (wait.count() > 0) {
+    log::get("auth")->warn("login for \"{}\" from {} refused for {} s: too many failed attempts", login, address,
+                           wait.count());
+    return LoginRefused{true, wait};
   }
   const auto user = store_.user_by_login(login);
   bool good = false;
@@ -102,12 +102,13 @@ std::variant<Authenticator::LoginOk, Authenticator::LoginRefused> Authenticator:
     verify_dummy(password);
   }
   if (!good) {
-    limiter_.record_failure(login_key, now);
-    limiter_.record_failure(addr_key, now);
-    log::get("auth")->info("failed login for \"{}\" from {}", login, address);
-    return LoginRefused{};
+    const auto next = std::max(per_login_.record_failure(login, now), per_address_.record_failure(address, now));
+    log::get("auth")->info("failed login for \"{}\" from {}{}", login, address,
+                           next.count() > 0 ? "; the next attempt waits " + std::to_string(next.count()) + " s" : "");
+    return LoginRefused{false, next};
   }
-  limiter_.reset(login_key);
+  // The address keeps its count: an attacker with one account of their own could otherwise wipe it.
+  per_login_.reset(login);
   const auto secret = new_secret(kSessionPrefix);
   store_.create_login_session(secret.hash, user->id, util::now_utc() + session_lifetime_, address);
   return LoginOk{*user, secret.value, std::chrono::duration_cast<std::chrono::seconds>(session_lifetime_)};

@@ -5,6 +5,12 @@
 // Everything secret is stored as a hash; a missing or unknown credential yields an anonymous
 // principal (the router then answers 401 where a route needs more).
 //
+// Sign-in attempts are slowed per login and per client address (rate_limiter.hpp): a login past its
+// free failures waits, doubling, before its password is checked again; an address (a whole school
+// behind one NAT shares one) has a much larger allowance, so one person's typos or one guesser cannot
+// shut everyone else out. While a key waits the attempt is refused (429) without checking the password
+// and without counting.
+//
 // Threading: safe from any thread. login() runs Argon2id (~0.1 s of CPU): call it from the worker pool.
 #include <chrono>
 #include <string>
@@ -20,9 +26,14 @@ namespace classcam::hub::auth {
 access::Caller caller_for(store::Role role);
 access::Principal principal_for(const store::User& user);
 
+struct LoginLimits {
+  BackoffPolicy per_login;
+  BackoffPolicy per_address{100, std::chrono::seconds(36), std::chrono::seconds(1), std::chrono::seconds(900)};
+};
+
 class Authenticator {
  public:
-  Authenticator(store::Store& store, std::chrono::hours session_lifetime, std::uint32_t failures_per_minute);
+  Authenticator(store::Store& store, std::chrono::hours session_lifetime, const LoginLimits& limits);
 
   access::Principal authenticate(std::string_view cookie_header, std::string_view authorization,
                                  const std::string& address);
@@ -37,13 +48,14 @@ class Authenticator {
     std::chrono::seconds retry_after{0};
   };
   std::variant<LoginOk, LoginRefused> login(const std::string& login, const std::string& password,
-                                            const std::string& address);
+                                            const std::string& address, util::TimePoint now = util::now_utc());
   void logout(const access::Principal& p);
 
  private:
   store::Store& store_;
   std::chrono::hours session_lifetime_;
-  RateLimiter limiter_;
+  RateLimiter per_login_;
+  RateLimiter per_address_;
 };
 
 }  // namespace classcam::hub::auth

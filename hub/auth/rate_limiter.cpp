@@ -1,48 +1,48 @@
 #include "hub/auth/rate_limiter.hpp"
 
+#include <algorithm>
+
 namespace classcam::hub::auth {
 
-RateLimiter::RateLimiter(std::uint32_t max_failures, std::chrono::seconds window)
-    : max_(max_failures), window_(window) {}
-
-void RateLimiter::prune(std::deque<Clock::time_point>& q, Clock::time_point now) const {
-  while (!q.empty() && q.front() + window_ <= now) q.pop_front();
+RateLimiter::RateLimiter(store::Store& store, std::string kind, BackoffPolicy policy)
+    : store_(store), kind_(std::move(kind)), policy_(policy) {
+  policy_.forgive_every = std::max(policy_.forgive_every, std::chrono::seconds(1));
+  policy_.first_delay = std::max(policy_.first_delay, std::chrono::seconds(1));
+  policy_.max_delay = std::max(policy_.max_delay, policy_.first_delay);
 }
 
-bool RateLimiter::allowed(const std::string& key, Clock::time_point now, std::chrono::seconds* retry_after) {
-  const std::lock_guard lock(mutex_);
-  auto it = failures_.find(key);
-  if (it == failures_.end()) return true;
-  prune(it->second, now);
-  if (it->second.empty()) {
-    failures_.erase(it);
-    return true;
-  }
-  if (it->second.size() < max_) return true;
-  if (retry_after != nullptr) {
-    const auto wait = it->second.front() + window_ - now;
-    *retry_after = std::chrono::ceil<std::chrono::seconds>(wait);
-  }
-  return false;
+std::int64_t RateLimiter::forgiven(const store::Throttle& t, util::TimePoint now) const {
+  if (now <= t.last_failure_at) return 0;
+  return std::chrono::duration_cast<std::chrono::seconds>(now - t.last_failure_at) / policy_.forgive_every;
 }
 
-void RateLimiter::record_failure(const std::string& key, Clock::time_point now) {
-  const std::lock_guard lock(mutex_);
-  auto& q = failures_[key];
-  prune(q, now);
-  q.push_back(now);
-  // Keep memory bounded under a flood of distinct keys: old entries go first.
-  if (failures_.size() > 100000) {
-    for (auto i = failures_.begin(); i != failures_.end();) {
-      prune(i->second, now);
-      i = i->second.empty() ? failures_.erase(i) : std::next(i);
+std::chrono::seconds RateLimiter::wait(const std::string& key, util::TimePoint now) const {
+  const auto t = store_.throttle(stored_key(key));
+  if (!t || t->blocked_until <= now) return std::chrono::seconds(0);
+  return std::chrono::ceil<std::chrono::seconds>(t->blocked_until - now);
+}
+
+std::chrono::seconds RateLimiter::record_failure(const std::string& key, util::TimePoint now) {
+  std::chrono::seconds delay{0};
+  store_.update_throttle(stored_key(key), [&](std::optional<store::Throttle> t) {
+    store::Throttle next;
+    next.failures = t ? std::max<std::int64_t>(0, t->failures - forgiven(*t, now)) + 1 : 1;
+    next.last_failure_at = now;
+    const std::int64_t over = next.failures - static_cast<std::int64_t>(policy_.free_failures);
+    if (over > 0) {
+      // first_delay * 2^(over - 1), without overflowing on a long run of failures.
+      delay = policy_.first_delay;
+      for (std::int64_t i = 1; i < over && delay < policy_.max_delay; ++i) delay *= 2;
+      delay = std::min(delay, policy_.max_delay);
     }
-  }
+    next.blocked_until = now + delay;
+    return std::optional<store::Throttle>(next);
+  });
+  return delay;
 }
 
 void RateLimiter::reset(const std::string& key) {
-  const std::lock_guard lock(mutex_);
-  failures_.erase(key);
+  store_.update_throttle(stored_key(key), [](std::optional<store::Throttle>) { return std::nullopt; });
 }
 
 }  // namespace classcam::hub::auth

@@ -2,6 +2,7 @@
 
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "common/protocol/pairing_code.hpp"
 #include "common/util/uuid.hpp"
@@ -53,6 +54,24 @@ Json command_json(const store::UnitCommand& c) {
   return j;
 }
 
+// What the caller may do with `unit` (access::unit_rights, from who teaches in its room now).
+access::UnitRights rights_on(store::Store& store, const Request& req, const store::Unit& unit) {
+  return access::unit_rights(req.principal, api::room_facts(store, unit.room_id, util::now_utc()));
+}
+
+constexpr const char* kNotYourRoom =
+    "only the room's teacher, the teacher of its current or next observation, technicians and admins may "
+    "use this unit";
+
+// The unit in the path, if the caller may use it at all (404 when there is none, 403 when not theirs).
+std::pair<store::Unit, access::UnitRights> load_for_commands(store::Store& store, const Request& req) {
+  const auto unit = store.unit(req.param("id"));
+  if (!unit) throw HttpError(404, "no unit " + req.param("id"));
+  const auto rights = rights_on(store, req, *unit);
+  if (!rights.record) throw HttpError(403, kNotYourRoom);
+  return {*unit, rights};
+}
+
 // A "sent" command past its expiry is reported expired (the unit will answer so too if it gets it).
 store::UnitCommand settle(store::Store& store, store::UnitCommand c) {
   const auto now = util::now_utc();
@@ -80,7 +99,7 @@ store::Outcome<FleetRoutes::NewCode> make_pairing_code(store::Store& store, cons
 }
 
 FleetRoutes::FleetRoutes(FleetRoutesContext ctx)
-    : ctx_(std::move(ctx)), limiter_(ctx_.enroll_attempts_per_minute, std::chrono::seconds(60)) {}
+    : ctx_(std::move(ctx)), limiter_(ctx_.store, "enrol-address", ctx_.enrol_limit) {}
 
 store::Outcome<FleetRoutes::NewCode> FleetRoutes::new_pairing_code(const std::string& unit_id,
                                                                    const std::optional<std::string>& created_by) {
@@ -122,8 +141,7 @@ void FleetRoutes::add(http::Router& router) {
   router.add(
       "POST", "/api/v1/enroll", Access::anyone(),
       [this](Request& req) {
-        std::chrono::seconds retry{0};
-        if (!limiter_.allowed(req.remote_address, auth::RateLimiter::Clock::now(), &retry)) {
+        if (const auto retry = limiter_.wait(req.remote_address, util::now_utc()); retry.count() > 0) {
           auto res =
               http::problem(429, "too many failed enrolments; try again in " + std::to_string(retry.count()) + " s");
           res.headers.set("Retry-After", std::to_string(retry.count()));
@@ -133,7 +151,7 @@ void FleetRoutes::add(http::Router& router) {
         const auto request = protocol::read_enroll_request(protocol::Reader(body, ""));
         const auto code = protocol::parse_pairing_code(request.code);
         auto refuse = [&](const std::string& why) {
-          limiter_.record_failure(req.remote_address, auth::RateLimiter::Clock::now());
+          limiter_.record_failure(req.remote_address, util::now_utc());
           ctx_.auditor.record(req.principal, "unit.enroll_refused", "unit", "", why);
           return http::problem(403, why, "code");
         };
@@ -179,10 +197,7 @@ void FleetRoutes::add(http::Router& router) {
   router.add(
       "POST", "/api/v1/units/{id}/commands", Access::only({Caller::admin, Caller::technician, Caller::teacher}),
       [this](Request& req) {
-        const auto unit = ctx_.store.unit(req.param("id"));
-        if (!unit) throw HttpError(404, "no unit " + req.param("id"));
-        if (!ctx_.fleet) throw HttpError(503, "this hub runs without a broker (broker.enabled = false)");
-        if (!unit->enrolled) throw HttpError(409, "unit " + unit->id + " is not enrolled");
+        const auto [unit, rights] = load_for_commands(ctx_.store, req);
         const auto body = http::json_body(req);
         const protocol::Reader r(body, "");
         const auto expires_in = r.opt_integer("expires_in_s", 1, 24 * 3600).value_or(120);
@@ -193,46 +208,49 @@ void FleetRoutes::add(http::Router& router) {
                      {"expires_at", api::time_text(now + std::chrono::seconds(expires_in))},
                      {"args", body.contains("args") ? body["args"] : Json::object()}};
         const auto cmd = protocol::read_command(protocol::Reader(wire, ""));
-        const bool teacher_action = cmd.action == protocol::CommandAction::start ||
-                                    cmd.action == protocol::CommandAction::stop ||
-                                    cmd.action == protocol::CommandAction::bookmark;
-        if (req.principal.is(Caller::teacher) && (!teacher_action || !unit->room_id)) {
-          throw HttpError(403, "teachers may only start, stop and bookmark on a unit that is in a room");
+        const bool recording_action = cmd.action == protocol::CommandAction::start ||
+                                      cmd.action == protocol::CommandAction::stop ||
+                                      cmd.action == protocol::CommandAction::bookmark;
+        if (!recording_action && !rights.operate) {
+          throw HttpError(403, "teachers may only start, stop and bookmark", "action");
         }
+        if (!ctx_.fleet) throw HttpError(503, "this hub runs without a broker (broker.enabled = false)");
+        if (!unit.enrolled) throw HttpError(409, "unit " + unit.id + " is not enrolled");
         store::UnitCommand row;
         row.id = cmd.id;
-        row.unit_id = unit->id;
+        row.unit_id = unit.id;
         row.action = std::string(protocol::to_string(cmd.action));
         row.args_json = protocol::to_json(cmd)["args"].dump();
         row.issued_by = req.principal.id;
         row.issued_at = cmd.issued_at;
         row.expires_at = cmd.expires_at;
         ctx_.store.create_command(row);
-        if (!ctx_.fleet->send_command(unit->id, cmd)) {
-          ctx_.store.set_command_result(unit->id, row.id, store::CommandState::failed, "could not be published",
+        if (!ctx_.fleet->send_command(unit.id, cmd)) {
+          ctx_.store.set_command_result(unit.id, row.id, store::CommandState::failed, "could not be published",
                                         util::now_utc(), std::nullopt);
         }
-        ctx_.auditor.record(req.principal, "unit.command", "unit", unit->id, row.action + " " + row.id);
-        return http::json(202, command_json(*ctx_.store.command(unit->id, row.id)));
+        ctx_.auditor.record(req.principal, "unit.command", "unit", unit.id, row.action + " " + row.id);
+        return http::json(202, command_json(*ctx_.store.command(unit.id, row.id)));
       },
-      "send a command to a unit (start, stop, bookmark, snapshot, ...)");
+      "send a command to a unit (start, stop, bookmark, snapshot, ...; teachers of its room: start, stop, bookmark)");
 
   router.add(
       "GET", "/api/v1/units/{id}/commands", Access::only({Caller::admin, Caller::technician, Caller::teacher}),
       [this](Request& req) {
-        if (!ctx_.store.unit(req.param("id"))) throw HttpError(404, "no unit " + req.param("id"));
+        load_for_commands(ctx_.store, req);
         Json out = Json::array();
         for (auto& c : ctx_.store.commands(req.param("id"), api::query_limit(req, 50, 500))) {
           out.push_back(command_json(settle(ctx_.store, std::move(c))));
         }
         return http::json(200, {{"commands", out}});
       },
-      "the unit's recent commands, newest first");
+      "the unit's recent commands, newest first (staff; the teachers of its room)");
 
   router.add(
       "GET", "/api/v1/units/{id}/commands/{command_id}",
       Access::only({Caller::admin, Caller::technician, Caller::teacher}),
       [this](Request& req) {
+        load_for_commands(ctx_.store, req);
         auto c = ctx_.store.command(req.param("id"), req.param("command_id"));
         if (!c) throw HttpError(404, "no command " + req.param("command_id") + " for unit " + req.param("id"));
         return http::json(200, command_json(settle(ctx_.store, std::move(*c))));

@@ -31,7 +31,8 @@ struct FleetRoutesContext {
   std::uint16_t mqtt_port = 8883;
   std::chrono::minutes pairing_lifetime{30};
   std::filesystem::path snapshot_dir = {};
-  std::uint32_t enroll_attempts_per_minute = 10;
+  // Failed enrolments per client address (the same policy as sign-ins per address).
+  auth::BackoffPolicy enrol_limit{100, std::chrono::seconds(36), std::chrono::seconds(1), std::chrono::seconds(900)};
 };
 
 class FleetRoutes {

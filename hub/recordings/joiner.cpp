@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <gst/gst.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <mutex>
@@ -19,6 +21,24 @@ namespace fs = std::filesystem;
 void ensure_gstreamer() {
   static std::once_flag once;
   std::call_once(once, [] { gst_init(nullptr, nullptr); });
+}
+
+std::string_view describe(JoinProblem p) {
+  switch (p) {
+    case JoinProblem::none: return "joined";
+    case JoinProblem::no_space: return "the hub's disk is full";
+    case JoinProblem::write_failed: return "the hub could not write the joined file";
+    case JoinProblem::missing_segment: return "a segment is missing or unreadable on the hub";
+    case JoinProblem::bad_media: return "the segments are not video the hub can join";
+    case JoinProblem::timed_out: return "joining took too long";
+    case JoinProblem::cancelled: return "the hub stopped while joining";
+    case JoinProblem::internal: return "the hub's video tools are missing or broken";
+  }
+  return "joining failed";
+}
+
+bool worth_retrying(JoinProblem p) {
+  return p == JoinProblem::no_space || p == JoinProblem::write_failed || p == JoinProblem::timed_out;
 }
 
 namespace {
@@ -108,7 +128,7 @@ std::optional<std::string> fragmented_init(const fs::path& part) {
 // expects parts that each start at zero). Writes that stream to `out` and returns true; false (writing
 // nothing) when the parts are not like that; an Error when `out` cannot be written. Only the init
 // segment is held in memory: a lesson is gigabytes.
-Result<bool> write_fragment_stream(const std::vector<fs::path>& inputs, const fs::path& out) {
+Result<bool> write_fragment_stream(const std::vector<fs::path>& inputs, const fs::path& out, JoinProblem* problem) {
   std::optional<std::string> init;
   for (const auto& in : inputs) {
     const auto this_init = fragmented_init(in);
@@ -123,27 +143,71 @@ Result<bool> write_fragment_stream(const std::vector<fs::path>& inputs, const fs
     f.seekg(static_cast<std::streamoff>(init->size()));
     o << f.rdbuf();
   }
-  if (!o.flush()) return Error{"cannot write " + out.string() + " (disk full?)"};
+  if (!o.flush()) {
+    const int e = errno;  // what the failed write(2) left: the stream keeps no reason of its own
+    *problem = e == ENOSPC || e == EDQUOT ? JoinProblem::no_space : JoinProblem::write_failed;
+    return Error{"cannot write " + out.string() + ": " + (e != 0 ? std::strerror(e) : "unknown error")};
+  }
   return true;
 }
 
-Status fsync_file(const fs::path& p) {
+Status fsync_file(const fs::path& p, JoinProblem* problem) {
   const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Error{"cannot open " + p.string() + " to sync it"};
+  if (fd < 0) {
+    *problem = JoinProblem::write_failed;
+    return Error{"cannot open " + p.string() + " to sync it"};
+  }
   const int rc = ::fsync(fd);
+  const int e = errno;
   ::close(fd);
-  if (rc != 0) return Error{"fsync of " + p.string() + " failed"};
+  if (rc != 0) {
+    *problem = e == ENOSPC || e == EDQUOT ? JoinProblem::no_space : JoinProblem::write_failed;
+    return Error{"fsync of " + p.string() + " failed: " + std::strerror(e)};
+  }
   return ok_status();
+}
+
+// Whether `dir`'s filesystem has less room than `needed` bytes: a write error there is then the disk
+// being full (muxers report it as a plain write error).
+bool short_of_space(const fs::path& dir, std::uint64_t needed) {
+  struct statvfs v {};
+  if (::statvfs(dir.c_str(), &v) != 0) return false;
+  return static_cast<std::uint64_t>(v.f_bavail) * v.f_frsize < needed;
+}
+
+// Sorts a GStreamer error into what it means for a join.
+JoinProblem problem_of(const GError* err) {
+  if (err == nullptr) return JoinProblem::internal;
+  if (err->domain == GST_RESOURCE_ERROR) {
+    switch (err->code) {
+      case GST_RESOURCE_ERROR_NO_SPACE_LEFT: return JoinProblem::no_space;
+      case GST_RESOURCE_ERROR_NOT_FOUND:
+      case GST_RESOURCE_ERROR_OPEN_READ:
+      case GST_RESOURCE_ERROR_READ: return JoinProblem::missing_segment;
+      default: return JoinProblem::write_failed;  // writing, opening for writing, syncing, closing
+    }
+  }
+  if (err->domain == GST_STREAM_ERROR) return JoinProblem::bad_media;
+  return JoinProblem::internal;
 }
 
 }  // namespace
 
 Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output, std::chrono::seconds timeout,
-                     const std::atomic<bool>* cancel) {
+                     const std::atomic<bool>* cancel, JoinProblem* problem_out) {
   ensure_gstreamer();
-  if (inputs.empty()) return Error{"nothing to join"};
+  JoinProblem ignored = JoinProblem::none;
+  JoinProblem* problem = problem_out != nullptr ? problem_out : &ignored;
+  *problem = JoinProblem::none;
+  if (inputs.empty()) {
+    *problem = JoinProblem::missing_segment;
+    return Error{"nothing to join"};
+  }
   for (const auto& in : inputs) {
-    if (!fs::is_regular_file(in)) return Error{"segment " + in.string() + " is missing"};
+    if (!fs::is_regular_file(in)) {
+      *problem = JoinProblem::missing_segment;
+      return Error{"segment " + in.string() + " is missing"};
+    }
   }
   const fs::path tmp = output.parent_path() / ("." + output.filename().string() + ".joining");
   const fs::path faststart_tmp = output.parent_path() / ("." + output.filename().string() + ".moov");
@@ -152,7 +216,7 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
 
   // Parts of one fragmented stream become one file first; qtdemux then reads it as recorded.
   const fs::path stream_tmp = output.parent_path() / ("." + output.filename().string() + ".fmp4");
-  const auto fragmented = write_fragment_stream(inputs, stream_tmp);
+  const auto fragmented = write_fragment_stream(inputs, stream_tmp, problem);
   if (!fragmented) {
     fs::remove(stream_tmp, ec);
     return fragmented.error();
@@ -175,6 +239,7 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
   if (src == nullptr || st.mux == nullptr || sink == nullptr || (stream && demux == nullptr)) {
     gst_object_unref(st.pipeline);
     fs::remove(stream_tmp, ec);
+    *problem = JoinProblem::internal;
     return Error{"GStreamer elements splitmuxsrc/qtdemux/mp4mux/filesink are missing (gstreamer1.0-plugins-good)"};
   }
   g_object_set(st.mux, "faststart", TRUE, "faststart-file", faststart_tmp.c_str(), nullptr);
@@ -194,6 +259,7 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
   std::string error;
   if (gst_element_set_state(st.pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     error = "the join pipeline would not start";
+    *problem = JoinProblem::internal;
   } else {
     GstBus* bus = gst_element_get_bus(st.pipeline);
     const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -204,14 +270,15 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
                                        static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR));
     }
     if (msg == nullptr) {
-      error = cancel != nullptr && cancel->load()
-                  ? "cancelled"
-                  : "the join did not finish within " + std::to_string(timeout.count()) + " s";
+      const bool cancelled = cancel != nullptr && cancel->load();
+      error = cancelled ? "cancelled" : "the join did not finish within " + std::to_string(timeout.count()) + " s";
+      *problem = cancelled ? JoinProblem::cancelled : JoinProblem::timed_out;
     } else if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR) {
       GError* err = nullptr;
       gchar* debug = nullptr;
       gst_message_parse_error(msg, &err, &debug);
       error = std::string("GStreamer: ") + (err != nullptr ? err->message : "unknown error");
+      *problem = problem_of(err);
       log::get("recordings")->debug("join error detail: {}", debug != nullptr ? debug : "");
       g_clear_error(&err);
       g_free(debug);
@@ -225,11 +292,27 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
   fs::remove(stream_tmp, ec);
   if (!error.empty()) {
     fs::remove(tmp, ec);
+    if (*problem == JoinProblem::write_failed) {
+      std::uint64_t needed = 0;  // the joined file is about as large as its parts
+      for (const auto& in : inputs) {
+        const auto n = fs::file_size(in, ec);
+        if (!ec) needed += n;
+      }
+      if (short_of_space(output.parent_path(), needed)) *problem = JoinProblem::no_space;
+    }
     return Error{error};
   }
-  if (auto s = fsync_file(tmp); !s) return s;
+  if (auto s = fsync_file(tmp, problem); !s) {
+    fs::remove(tmp, ec);
+    return s;
+  }
   fs::rename(tmp, output, ec);
-  if (ec) return Error{"cannot move the joined file into place: " + ec.message()};
+  if (ec) {
+    *problem = JoinProblem::write_failed;
+    const std::string why = ec.message();
+    fs::remove(tmp, ec);
+    return Error{"cannot move the joined file into place: " + why};
+  }
   return ok_status();
 }
 

@@ -7,8 +7,6 @@
 #include <cinttypes>
 #include <cstdio>
 
-#include "hub/recordings/joiner.hpp"
-
 namespace classcam::hub::recordings {
 
 namespace fs = std::filesystem;
@@ -35,8 +33,14 @@ void fsync_dir(const fs::path& dir) {
 }
 }  // namespace
 
-Library::Library(store::Store& store, audit::Auditor& auditor, MediaLayout layout, Executor join_worker)
-    : store_(store), auditor_(auditor), layout_(std::move(layout)), join_worker_(std::move(join_worker)) {}
+Library::Library(store::Store& store, audit::Auditor& auditor, MediaLayout layout, Executor join_worker, Later later,
+                 JoinRetry retry)
+    : store_(store),
+      auditor_(auditor),
+      layout_(std::move(layout)),
+      join_worker_(std::move(join_worker)),
+      later_(std::move(later)),
+      retry_(retry) {}
 
 std::string Library::default_title(const std::optional<store::Room>& room, const protocol::SessionInfo& info) const {
   const std::string date = util::to_rfc3339_seconds(info.started_at).substr(0, 16);  // 2026-11-23T09:00
@@ -112,8 +116,10 @@ Outcome<store::Recording> Library::announce(const access::Principal& unit, const
   if (rec.expected_segments && *rec.expected_segments == 0 && rec.state == RecordingState::recording) {
     store_.set_recording_state(rec.id, RecordingState::failed, std::nullopt, std::nullopt,
                                "the session ended without recording any segment");
-  } else if (store_.mark_complete_if_all_in(rec.id) == RecordingState::complete) {
+  } else if (const auto state = store_.mark_complete_if_all_in(rec.id); state == RecordingState::complete) {
     schedule_join(rec.id);
+  } else if (state == RecordingState::failed) {
+    retry_join(rec.id);  // announced again: worth another try (the disk may have room now)
   }
   return *store_.recording(rec.id);
 }
@@ -125,6 +131,7 @@ Outcome<store::Segment> Library::accept_segment(const store::Recording& rec, con
                                              std::to_string(*rec.expected_segments) + " segments");
   }
   Outcome<store::Segment> out = store::not_found("");
+  bool again = false;  // the same segment a second time
   {
     const std::lock_guard lock(accept_mutex_);
     if (const auto have = store_.segment(rec.id, entry.index)) {
@@ -134,28 +141,34 @@ Outcome<store::Segment> Library::accept_segment(const store::Recording& rec, con
       }
       std::error_code ec;
       fs::remove(file, ec);  // the same bytes again: nothing to keep
-      return *have;
+      out = *have;
+      again = true;
+    } else {
+      store::Segment s;
+      s.recording_id = rec.id;
+      s.index = entry.index;
+      s.file = layout_.segment_relative(rec.id, entry.index);
+      s.size_bytes = entry.size_bytes;
+      s.sha256 = entry.sha256;
+      s.start_utc = entry.start_utc;
+      s.duration_ns = entry.duration_ns;
+      s.recovered = entry.recovered;
+      s.received_at = util::now_utc();
+      const fs::path dest = layout_.root / s.file;
+      std::error_code ec;
+      fs::create_directories(dest.parent_path(), ec);
+      fs::rename(file, dest, ec);
+      if (ec) return store::conflict("", "cannot move the segment into place: " + ec.message());
+      fsync_dir(dest.parent_path());
+      out = store_.add_segment(s);
     }
-    store::Segment s;
-    s.recording_id = rec.id;
-    s.index = entry.index;
-    s.file = layout_.segment_relative(rec.id, entry.index);
-    s.size_bytes = entry.size_bytes;
-    s.sha256 = entry.sha256;
-    s.start_utc = entry.start_utc;
-    s.duration_ns = entry.duration_ns;
-    s.recovered = entry.recovered;
-    s.received_at = util::now_utc();
-    const fs::path dest = layout_.root / s.file;
-    std::error_code ec;
-    fs::create_directories(dest.parent_path(), ec);
-    fs::rename(file, dest, ec);
-    if (ec) return store::conflict("", "cannot move the segment into place: " + ec.message());
-    fsync_dir(dest.parent_path());
-    out = store_.add_segment(s);
   }
-  if (!store::refusal(out) && store_.mark_complete_if_all_in(rec.id) == RecordingState::complete) {
+  if (store::refusal(out)) return out;
+  const auto state = store_.mark_complete_if_all_in(rec.id);
+  if (state == RecordingState::complete) {
     schedule_join(rec.id);
+  } else if (state == RecordingState::failed && again) {
+    retry_join(rec.id);  // sent again after a failed join: a good moment to try it again
   }
   return out;
 }
@@ -166,6 +179,54 @@ void Library::schedule_join(const std::string& recording_id) {
     if (!joining_.insert(recording_id).second) return;
   }
   join_worker_([this, recording_id] { run_join(recording_id); });
+}
+
+void Library::retry_join(const std::string& recording_id) {
+  {
+    const std::lock_guard lock(mutex_);
+    retries_[recording_id].failures = 0;
+  }
+  schedule_join(recording_id);
+}
+
+namespace {
+std::string spoken(std::chrono::milliseconds d) {
+  if (d < std::chrono::minutes(1)) return std::to_string(std::chrono::ceil<std::chrono::seconds>(d).count()) + " s";
+  return std::to_string(std::chrono::ceil<std::chrono::minutes>(d).count()) + " min";
+}
+}  // namespace
+
+std::string Library::after_failure(const std::string& id, JoinProblem problem) {
+  std::string text = "joining the segments failed: " + std::string(describe(problem)) + "; the segments are kept";
+  if (!worth_retrying(problem)) return text;
+  std::optional<std::chrono::milliseconds> delay;
+  int failures = 0;
+  bool pending = false;
+  {
+    const std::lock_guard lock(mutex_);
+    auto& r = retries_[id];
+    failures = ++r.failures;
+    pending = r.pending;
+    if (later_ && !pending && failures < retry_.attempts) {
+      auto d = retry_.first_delay;
+      for (int i = 1; i < failures && d < retry_.max_delay; ++i) d *= 2;
+      delay = std::min(d, retry_.max_delay);
+      r.pending = true;
+    }
+  }
+  if (pending) return text + "; the hub tries again soon";
+  if (!delay) return text + "; the hub tries again when the unit sends it again or the hub restarts";
+  later_(*delay, [this, id] {
+    {
+      const std::lock_guard lock(mutex_);
+      const auto it = retries_.find(id);
+      if (it == retries_.end()) return;  // deleted meanwhile
+      it->second.pending = false;
+    }
+    if (!stopping_) schedule_join(id);
+  });
+  return text + "; the hub tries again in " + spoken(*delay) + " (try " + std::to_string(failures + 1) + " of " +
+         std::to_string(retry_.attempts) + ")";
 }
 
 void Library::run_join(const std::string& id) {
@@ -190,15 +251,21 @@ void Library::run_join(const std::string& id) {
   for (const auto& s : segments) inputs.push_back(layout_.root / s.file);
   const auto out = layout_.joined(id);
   const auto started = std::chrono::steady_clock::now();
-  const auto status = join_segments(inputs, out, std::chrono::minutes(30), &stopping_);
+  JoinProblem problem = JoinProblem::none;
+  const auto status = join_segments(inputs, out, std::chrono::minutes(30), &stopping_, &problem);
   if (!status && stopping_) {
     log_->info("recording {}: join interrupted by shutdown; it runs again at the next start", id);
     store_.set_recording_state(id, RecordingState::complete, std::nullopt, std::nullopt, std::nullopt);
   } else if (!status) {
-    log_->error("recording {}: join of {} segments failed: {}; the segments are kept", id, inputs.size(),
-                status.error().message);
-    store_.set_recording_state(id, RecordingState::failed, std::nullopt, std::nullopt, status.error().message);
+    // The owner's words name no path; the log has the whole story.
+    const auto told = after_failure(id, problem);
+    log_->error("recording {}: join of {} segments failed: {} ({})", id, inputs.size(), status.error().message, told);
+    store_.set_recording_state(id, RecordingState::failed, std::nullopt, std::nullopt, told);
   } else {
+    {
+      const std::lock_guard lock(mutex_);
+      retries_.erase(id);
+    }
     std::error_code ec;
     const auto bytes = fs::file_size(out, ec);
     store_.set_recording_state(id, RecordingState::ready, fs::relative(out, layout_.root).string(),
@@ -261,11 +328,13 @@ void Library::finish_preview(const std::string& id, std::uint32_t n) {
       if (s.index >= n) break;
       inputs.push_back(layout_.root / s.file);
     }
+    JoinProblem problem = JoinProblem::none;
     if (inputs.size() != n) {
       result = Error{"the first " + std::to_string(n) + " segments are not all here"};
-    } else if (auto st = join_segments(inputs, layout_.preview(id, n), std::chrono::minutes(30), &stopping_); !st) {
+    } else if (auto st = join_segments(inputs, layout_.preview(id, n), std::chrono::minutes(30), &stopping_, &problem);
+               !st) {
       log_->error("recording {}: preview of {} segments failed: {}", id, n, st.error().message);
-      result = st.error();
+      result = Error{std::string(describe(problem))};  // a viewer is told what, not where
     } else {
       // Keep the newest older preview too: a viewer may still be fetching ranges of it.
       std::error_code ec;
@@ -297,6 +366,10 @@ bool Library::remove(const store::Recording& rec, const std::optional<access::Pr
   // The row first: from then on nobody can reach the files, and resume() tidies a directory left
   // behind by a crash in between.
   if (!store_.delete_recording(rec.id)) return false;
+  {
+    const std::lock_guard lock(mutex_);
+    retries_.erase(rec.id);
+  }
   std::error_code ec;
   fs::remove_all(layout_.recording_dir(rec.id), ec);
   if (ec) log_->error("recording {}: could not remove its files: {}", rec.id, ec.message());

@@ -1,6 +1,10 @@
 // The recordings library with real GStreamer segments, a real SQLite store, and the join run inline.
 #include <gtest/gtest.h>
 
+#include <sys/mount.h>
+
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "hub/recordings/joiner.hpp"
@@ -213,16 +217,22 @@ TEST_F(LibraryTest, AFailedJoinKeepsTheSegments) {
   announce(info);
   const auto after = store->recording(rec.id);
   EXPECT_EQ(after->state, store::RecordingState::failed);
-  EXPECT_TRUE(after->failure.has_value());
+  ASSERT_TRUE(after->failure.has_value());
+  EXPECT_EQ(*after->failure,
+            "joining the segments failed: the segments are not video the hub can join; the segments "
+            "are kept")
+      << "not worth retrying by itself";
   EXPECT_TRUE(fs::exists(dir / "media" / store->segment(rec.id, 0)->file)) << "recorded data is never deleted on error";
 }
 
 TEST_F(LibraryTest, AJoinStopsWhenCancelledAndLeavesNothing) {
   const auto m = testkit::make_segments(dir / "src", "s8", 2);
   std::atomic<bool> cancel{true};
-  const auto st = recordings::join_segments(m.files, dir / "out.mp4", std::chrono::seconds(60), &cancel);
+  recordings::JoinProblem problem = recordings::JoinProblem::none;
+  const auto st = recordings::join_segments(m.files, dir / "out.mp4", std::chrono::seconds(60), &cancel, &problem);
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().message, "cancelled");
+  EXPECT_EQ(problem, recordings::JoinProblem::cancelled);
   EXPECT_FALSE(fs::exists(dir / "out.mp4"));
   EXPECT_FALSE(fs::exists(dir / ".out.mp4.joining"));
 }
@@ -244,4 +254,97 @@ TEST_F(LibraryTest, AUnitsFragmentedPartsJoinIntoOneStreamOfTheRecordedLength) {
   const auto frames = test::run({"ffprobe", "-v", "error", "-count_frames", "-select_streams", "v", "-show_entries",
                                  "stream=nb_read_frames", "-of", "default=nw=1:nk=1", (dir / "joined.mp4").string()});
   EXPECT_EQ(std::atoi(frames.output.c_str()), 100) << "every frame, once; ffprobe: " << frames.output;
+}
+
+namespace {
+// A tmpfs of `bytes` at `dir`, unmounted when this goes (before the TempDir holding it is removed).
+class SmallDisk {
+ public:
+  SmallDisk(const fs::path& dir, std::uint64_t bytes) : dir_(dir) {
+    fs::create_directories(dir_);
+    mounted_ = ::mount("tmpfs", dir_.c_str(), "tmpfs", 0, ("size=" + std::to_string(bytes)).c_str()) == 0;
+    if (!mounted_) error_ = std::strerror(errno);
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(dir_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  bool mounted() const { return mounted_; }
+  const std::string& error() const { return error_; }
+  bool grow(std::uint64_t bytes) {
+    return ::mount("tmpfs", dir_.c_str(), "tmpfs", MS_REMOUNT, ("size=" + std::to_string(bytes)).c_str()) == 0;
+  }
+
+ private:
+  fs::path dir_;
+  bool mounted_ = false;
+  std::string error_;
+};
+}  // namespace
+
+// A real full disk: the media directory on a tmpfs with room for the segments but not for their join.
+TEST_F(LibraryTest, AJoinThatFailsOnAFullDiskIsRetriedWithBackoffAndOnTheNextUploadAndNamesNoPath) {
+  const auto m = testkit::make_segments(dir / "src", "full", 3);
+  std::uint64_t bytes = 0;
+  for (const auto& f : m.files) bytes += fs::file_size(f);
+  SmallDisk disk(dir / "small", bytes + 64 * 1024);
+  if (!disk.mounted()) GTEST_SKIP() << "mounting a tmpfs needs root (CAP_SYS_ADMIN): " << disk.error();
+  std::vector<std::pair<std::chrono::milliseconds, std::function<void()>>> later;
+  recordings::Library small{
+      *store,
+      auditor,
+      recordings::MediaLayout{dir / "small" / "media"},
+      [](const std::function<void()>& job) { job(); },
+      [&later](std::chrono::milliseconds d, std::function<void()> job) { later.emplace_back(d, std::move(job)); },
+      {3, 1min, 30min}};
+  auto info = testkit::session_info("room-12", "full");
+  info.segment_count = static_cast<std::uint32_t>(m.files.size());
+  info.ended_at = util::now_utc();
+  auto announced = small.announce(unit, info);
+  ASSERT_EQ(store::refusal(announced), nullptr);
+  const auto rec = std::get<store::Recording>(announced);
+  const auto upload = [&](std::size_t i) {
+    const auto copy = dir / "small" / ("incoming-" + std::to_string(i));  // on the same disk, as tus stores it
+    fs::copy_file(m.files[i], copy, fs::copy_options::overwrite_existing);
+    return store::refusal(small.accept_segment(rec, m.entries[i], copy)) == nullptr;
+  };
+  for (std::size_t i = 0; i < m.files.size(); ++i) ASSERT_TRUE(upload(i)) << i;
+
+  // The last segment completed it; the join ran out of disk.
+  auto r = store->recording(rec.id);
+  ASSERT_EQ(r->state, store::RecordingState::failed);
+  EXPECT_EQ(*r->failure,
+            "joining the segments failed: the hub's disk is full; the segments are kept; the hub tries again in 1 min "
+            "(try 2 of 3)");
+  EXPECT_EQ(r->failure->find('/'), std::string::npos) << "no path on the server: " << *r->failure;
+  ASSERT_EQ(later.size(), 1U);
+  EXPECT_EQ(later[0].first, 1min);
+  for (const auto& s : store->segments(rec.id)) {
+    EXPECT_TRUE(fs::exists(dir / "small" / "media" / s.file)) << "recorded data is kept: " << s.file;
+  }
+  for (const auto& e : fs::directory_iterator(dir / "small" / "media" / "recordings" / rec.id)) {
+    EXPECT_EQ(e.path().filename(), "segments") << "no half-written file left behind";
+  }
+
+  // The retry, the disk still full: the next one waits twice as long, and the one after is the last.
+  later[0].second();
+  r = store->recording(rec.id);
+  EXPECT_EQ(r->state, store::RecordingState::failed);
+  ASSERT_EQ(later.size(), 2U);
+  EXPECT_EQ(later[1].first, 2min);
+  EXPECT_NE(r->failure->find("tries again in 2 min (try 3 of 3)"), std::string::npos) << *r->failure;
+  later[1].second();
+  r = store->recording(rec.id);
+  EXPECT_EQ(later.size(), 2U) << "bounded: no fourth try by itself";
+  EXPECT_NE(r->failure->find("tries again when the unit sends it again or the hub restarts"), std::string::npos)
+      << *r->failure;
+
+  // Room again, and the unit sends a segment again: the join runs at once and works.
+  ASSERT_TRUE(disk.grow(4 * bytes + 1024 * 1024));
+  ASSERT_TRUE(upload(0));
+  r = store->recording(rec.id);
+  ASSERT_EQ(r->state, store::RecordingState::ready) << r->failure.value_or("");
+  EXPECT_FALSE(r->failure);
+  EXPECT_NEAR(probe_duration(dir / "small" / "media" / *r->joined_file), 3.0, 0.25);
 }

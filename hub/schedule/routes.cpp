@@ -56,6 +56,21 @@ store::Observation load(store::Store& store, const Request& req) {
   return *o;
 }
 
+// Unwraps a create or update; an overlap names the other observation only to a caller who may see it.
+store::Observation take_observation(store::Store& store, const Request& req, store::Outcome<store::Observation> out) {
+  if (const auto* r = store::refusal(out); r && r->kind == store::Refusal::conflict && r->other_id) {
+    const auto other = store.observation(*r->other_id);
+    if (other && rights_of(req, *other).see) {
+      throw HttpError(409,
+                      "overlaps observation " + other->id + " \"" + other->title + "\" (" +
+                          util::to_rfc3339_seconds(other->start) + " to " + util::to_rfc3339_seconds(other->end) +
+                          ") in the same room",
+                      r->field);
+    }
+  }
+  return api::take(std::move(out));
+}
+
 std::vector<std::string> read_ids(const protocol::Reader& r, const std::string& key) {
   std::vector<std::string> out;
   const auto& arr = r.json().at(key);
@@ -133,7 +148,7 @@ void add_routes(http::Router& router, store::Store& store, audit::Auditor& audit
         }
         if (r.has("coach_ids")) o.coach_ids = read_ids(r, "coach_ids");
         o.created_by = req.principal.id;
-        const auto created = api::take(store.create_observation(o));
+        const auto created = take_observation(store, req, store.create_observation(o));
         auditor.record(req.principal, "observation.create", "observation", created.id, created.title);
         return http::json(201, observation_json(store, created, rights_of(req, created)));
       },
@@ -168,7 +183,7 @@ void add_routes(http::Router& router, store::Store& store, audit::Auditor& audit
           }
           p.teacher_id = t;
         }
-        const auto updated = api::take(store.update_observation(o.id, p));
+        const auto updated = take_observation(store, req, store.update_observation(o.id, p));
         auditor.record(req.principal, "observation.update", "observation", o.id, updated.title);
         return http::json(200, observation_json(store, updated, rights_of(req, updated)));
       },

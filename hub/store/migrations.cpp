@@ -214,6 +214,15 @@ CREATE TABLE unit_commands (
 );
 CREATE INDEX unit_commands_unit ON unit_commands(unit_id, issued_at);
 )sql"},
+      // Kept across restarts: a restart must not reset an attacker's count (hub/auth/rate_limiter.hpp).
+      {3, "sign-in and enrolment throttles", R"sql(
+CREATE TABLE auth_throttle (
+  key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  last_failure_at INTEGER NOT NULL,
+  blocked_until INTEGER NOT NULL
+);
+)sql"},
   };
   return migrations;
 }
@@ -238,6 +247,15 @@ int schema_version(Database& db) {
 }
 
 int migrate(Database& db, const std::vector<Migration>& migrations) {
+  // The whole list, not only the part still to run: a second migration with a number already taken
+  // would otherwise be skipped without a word on every database that is past that number.
+  for (std::size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      throw StoreError("migration \"" + migrations[i].description + "\" is numbered " +
+                       std::to_string(migrations[i].version) + " but is number " + std::to_string(i + 1) +
+                       " in the list: migrations are numbered 1, 2, 3 ... without gaps or repeats");
+    }
+  }
   int current = schema_version(db);
   const int newest = migrations.empty() ? 0 : migrations.back().version;
   if (current > newest) {

@@ -188,12 +188,15 @@ Outcome<User> Store::update_user(const std::string& id, const UserPatch& patch) 
   return out;
 }
 
-bool Store::set_password_hash(const std::string& user_id, const std::string& hash) {
+bool Store::set_password_hash(const std::string& user_id, const std::string& hash,
+                              const std::optional<std::string>& keep_session_hash) {
   bool changed = false;
   db_->transact([&](Transaction& tx) {
     changed = tx.execute("UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
                          {hash, ms(util::now_utc()), user_id}) > 0;
-    tx.execute("DELETE FROM login_sessions WHERE user_id = ?", {user_id});
+    tx.execute("DELETE FROM login_sessions WHERE user_id = ? AND token_hash <> ?",
+               {user_id, keep_session_hash.value_or("")});
+    tx.execute("DELETE FROM api_tokens WHERE user_id = ?", {user_id});
   });
   return changed;
 }

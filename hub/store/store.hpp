@@ -26,8 +26,11 @@ namespace classcam::hub::store {
 enum class Refusal { not_found, conflict, invalid };
 struct Refused {
   Refusal kind;
-  std::string field;  // the request field it concerns, when there is one
-  std::string message;
+  std::string field;    // the request field it concerns, when there is one
+  std::string message;  // fit for any caller: names nothing the caller might not be allowed to see
+  // The row the request clashes with (an overlapping observation), so a caller who may see that row
+  // can be told more than `message` says.
+  std::optional<std::string> other_id = std::nullopt;
 };
 template <typename T>
 using Outcome = std::variant<T, Refused>;
@@ -111,8 +114,11 @@ class Store {
   std::optional<std::string> password_hash(const std::string& user_id);
   std::vector<User> users();
   Outcome<User> update_user(const std::string& id, const UserPatch& patch);
-  // Replaces the hash and ends every login session of the user.
-  bool set_password_hash(const std::string& user_id, const std::string& hash);
+  // Replaces the hash, ends every login session of the user but `keep_session_hash` (the one the user
+  // changed it in) and deletes every API token of the user: whoever knew the old password may have
+  // made one (docs/hub-api.md, "Passwords, sessions and tokens").
+  bool set_password_hash(const std::string& user_id, const std::string& hash,
+                         const std::optional<std::string>& keep_session_hash = std::nullopt);
 
   void create_login_session(const std::string& token_hash, const std::string& user_id, util::TimePoint expires_at,
                             const std::string& address);
@@ -125,6 +131,15 @@ class Store {
   std::vector<ApiToken> api_tokens(const std::string& user_id);
   bool delete_api_token(const std::string& user_id, const std::string& token_id);
   std::optional<User> user_for_api_token(const std::string& token_hash, util::TimePoint now);
+
+  // ---- sign-in and enrolment throttles ----
+  std::optional<Throttle> throttle(const std::string& key);
+  // Reads, changes and writes the key's row in one transaction (so concurrent failures all count):
+  // `change` gets the row (nullopt when there is none) and returns the new one, or nullopt to delete it.
+  std::optional<Throttle> update_throttle(
+      const std::string& key, const std::function<std::optional<Throttle>(std::optional<Throttle>)>& change);
+  // Drops rows whose last failure is before `cutoff`; returns how many.
+  std::int64_t delete_throttles_before(util::TimePoint cutoff);
 
   // ---- rooms and units ----
   Outcome<Room> create_room(const std::string& name, const std::optional<std::string>& default_teacher_id);
@@ -171,8 +186,9 @@ class Store {
   std::int64_t delete_commands_before(util::TimePoint cutoff);
 
   // ---- observations ----
-  // Refuses (conflict, field "start") an observation overlapping a scheduled one in the same room;
-  // back-to-back is fine. Checks that the room, teacher and coaches exist (invalid, naming the field).
+  // Refuses (conflict, field "start", other_id the overlapping observation; the message gives only the
+  // requested times) an observation overlapping a scheduled one in the same room; back-to-back is fine. Checks that the
+  // room, teacher and coaches exist (invalid, naming the field).
   Outcome<Observation> create_observation(const Observation& o);
   std::optional<Observation> observation(const std::string& id);
   std::vector<Observation> observations(const ObservationFilter& filter);

@@ -62,13 +62,15 @@ std::optional<Refused> validate(Transaction& tx, const Observation& o) {
   }
   // Back-to-back is fine: an observation ending at 10:00 does not clash with one starting at 10:00.
   const auto clash = tx.query_one(
-      "SELECT id, title, start_at, end_at FROM observations WHERE room_id = ? AND state = 'scheduled' "
+      "SELECT id FROM observations WHERE room_id = ? AND state = 'scheduled' "
       "AND start_at < ? AND end_at > ? AND id <> ? ORDER BY start_at LIMIT 1",
       {o.room_id, ms(o.end), ms(o.start), o.id});
   if (clash) {
-    return conflict("start", "overlaps observation " + clash->text(0) + " \"" + clash->text(1) + "\" (" +
-                                 util::to_rfc3339_seconds(time(clash->integer(2))) + " to " +
-                                 util::to_rfc3339_seconds(time(clash->integer(3))) + ") in the same room");
+    // Only the caller's own times: the other observation may be one the caller may not see.
+    auto r = conflict("start", "the room is taken then (" + util::to_rfc3339_seconds(o.start) + " to " +
+                                   util::to_rfc3339_seconds(o.end) + " overlaps another observation)");
+    r.other_id = clash->text(0);
+    return r;
   }
   return std::nullopt;
 }

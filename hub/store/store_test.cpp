@@ -85,6 +85,9 @@ TEST(Migrations, RefusesADatabaseFromANewerBuildAndGaps) {
   EXPECT_THROW(migrate(db, {{1, "one", "CREATE TABLE a (x INTEGER);"}}), StoreError);
   SqliteDatabase db2(dir / "d.db");
   EXPECT_THROW(migrate(db2, {{1, "one", "SELECT 1;"}, {3, "three", "SELECT 1;"}}), StoreError);
+  // A repeated number (two branches each adding "their" next migration) is refused, not skipped.
+  EXPECT_THROW(migrate(db, {{1, "one", "SELECT 1;"}, {2, "two", "SELECT 1;"}, {2, "also two", "SELECT 1;"}}),
+               StoreError);
 }
 
 TEST(SqliteDatabase, UsesWalAndEnforcesForeignKeys) {
@@ -138,7 +141,9 @@ TEST_F(StoreTest, OverlappingObservationsInOneRoomAreRefusedBackToBackIsFine) {
   const auto clash = store->create_observation(obs(room.id, t.id, "2026-11-23T09:30:00Z", "2026-11-23T10:30:00Z"));
   ASSERT_NE(refusal(clash), nullptr);
   EXPECT_EQ(refusal(clash)->kind, Refusal::conflict);
-  EXPECT_NE(refusal(clash)->message.find(first.id), std::string::npos) << refusal(clash)->message;
+  EXPECT_EQ(refusal(clash)->other_id, first.id);
+  EXPECT_EQ(refusal(clash)->message.find(first.id), std::string::npos)
+      << "the message is for any caller: " << refusal(clash)->message;
   EXPECT_EQ(store->schedule_revision(), rev) << "a refused change does not bump the revision";
 
   must(store->create_observation(obs(room.id, t.id, "2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z")));

@@ -31,6 +31,14 @@ struct ApiToken {
   std::optional<util::TimePoint> last_used_at;
 };
 
+// Failed attempts of one key (a login, an address) at signing in or enrolling: hub/auth/rate_limiter.hpp.
+struct Throttle {
+  std::string key;
+  std::int64_t failures = 0;  // since the key was last reset or forgotten
+  util::TimePoint last_failure_at{};
+  util::TimePoint blocked_until{};  // no attempt is checked before this
+};
+
 struct Room {
   std::string id;
   std::string name;

@@ -329,13 +329,17 @@ function observationForm(section, rooms, people, done) {
 
 // Start or stop a room's unit at once; the command's outcome is polled until it settles.
 function recordNow(section, rooms) {
-  const withUnits = rooms.filter((r) => Array.isArray(r.unit_ids) && r.unit_ids.length);
+  // Only rooms the caller teaches in (the hub says so in you_may; older hubs do not).
+  const withUnits = rooms.filter((r) => Array.isArray(r.unit_ids) && r.unit_ids.length &&
+    (!Array.isArray(r.you_may) || r.you_may.includes("record")));
   if (!rooms.some((r) => Array.isArray(r.unit_ids))) {
     section.append(h("p", { class: "muted" }, "This hub does not list the rooms' cameras yet, so recording now is not available here."));
     return;
   }
   if (!withUnits.length) {
-    section.append(h("p", { class: "muted" }, "No room has a camera unit yet: ask a technician to enrol one."));
+    section.append(h("p", { class: "muted" }, rooms.some((r) => Array.isArray(r.unit_ids) && r.unit_ids.length)
+      ? "You can record now in a room you teach in (its default teacher, or the teacher of its current or next observation): none at the moment."
+      : "No room has a camera unit yet: ask a technician to enrol one."));
     return;
   }
   const status = h("p", { role: "status", class: "small", id: "command-status" });
