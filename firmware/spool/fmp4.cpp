@@ -134,6 +134,7 @@ Fmp4Fragment parse_traf(Cursor& traf, const Fmp4Tracks& tracks, bool& ok, std::s
       const auto flags = static_cast<std::uint32_t>(c.read(4).value_or(0) & 0xffffff);
       f.track_id = static_cast<std::uint32_t>(c.read(4).value_or(0));
       const auto it = tracks.find(f.track_id);
+      t = nullptr;  // a second tfhd replaces the first: its track, if undeclared, must not borrow the first's
       if (it == tracks.end()) return;
       t = &it->second;
       default_duration = t->default_duration;

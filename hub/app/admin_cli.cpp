@@ -24,13 +24,12 @@ struct Args {
 // "--login x --role y" -> {login: x, role: y}
 Args parse(const std::vector<std::string>& args, std::size_t from) {
   Args a;
-  for (std::size_t i = from; i < args.size(); ++i) {
+  for (std::size_t i = from; i < args.size(); i += 2) {
     if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) {
       a.error = "expected --option value, got \"" + args[i] + "\"";
       return a;
     }
     a.options[args[i].substr(2)] = args[i + 1];
-    ++i;
   }
   return a;
 }
