@@ -24,13 +24,16 @@ std::string error_of(std::string_view line) {
   return r ? "" : r.error().message;
 }
 
-// A server whose handler echoes the request, with the event loop on its own thread.
+// A server whose handler echoes the request (or does what it is given), with the event loop on its own
+// thread.
 class EchoServer {
  public:
-  explicit EchoServer(const std::filesystem::path& path)
-      : server_(io_, path, [](const Request& r, const Server::Reply& reply) {
-          reply(ok_response({{"echo", encode_request(r)}}));
-        }) {}
+  explicit EchoServer(
+      const std::filesystem::path& path, Server::Handler handler =
+                                             [](const Request& r, const Server::Reply& reply) {
+                                               reply(ok_response({{"echo", encode_request(r)}}));
+                                             })
+      : server_(io_, path, std::move(handler)) {}
   Status listen() {
     auto st = server_.listen();
     thread_ = std::thread([this] { io_.run(); });
@@ -187,4 +190,33 @@ TEST(ControlClient, SaysWhenTheDaemonIsNotRunning) {
   ASSERT_TRUE(std::holds_alternative<CallError>(r));
   EXPECT_EQ(std::get<CallError>(r).kind, ClientError::not_running);
   EXPECT_NE(std::get<CallError>(r).message.find("classcamd is not running"), std::string::npos);
+}
+
+TEST(ControlServer, AnswersWithTextThatIsNotUtf8AsReplacementCharacters) {
+  // The status quotes the hub's last reply (cut at 300 bytes, maybe mid-character) and file names from
+  // the card; writing that used to throw on the event loop and end classcamd.
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  EchoServer server(path, [](const Request&, const Server::Reply& reply) {
+    reply(ok_response({{"last_error", "HTTP 409: Salle \xc3"}, {"file", "seg-\xff.mp4"}}));
+  });
+  ASSERT_TRUE(server.listen().ok());
+  for (int i = 0; i < 2; ++i) {
+    auto r = call(path, encode_request({}), 5s);
+    ASSERT_TRUE(std::holds_alternative<Json>(r));
+    EXPECT_EQ(std::get<Json>(r)["last_error"], "HTTP 409: Salle \xef\xbf\xbd");
+    EXPECT_EQ(std::get<Json>(r)["file"], "seg-\xef\xbf\xbd.mp4");
+  }
+}
+
+TEST(ControlServer, AHandlerThatThrowsGetsAnErrorAndTheServerGoesOn) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  EchoServer server(path, [](const Request& r, const Server::Reply& reply) {
+    if (r.cmd == Command::snapshot) throw std::runtime_error("camera \xff gone");
+    reply(ok_response());
+  });
+  ASSERT_TRUE(server.listen().ok());
+  const std::string out = converse(path, "{\"cmd\":\"snapshot\"}\n{\"cmd\":\"status\"}\n", 2);
+  EXPECT_EQ(out, "{\"error\":\"internal error: camera \xef\xbf\xbd gone\",\"ok\":false}\n{\"ok\":true}\n");
 }

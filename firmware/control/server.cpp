@@ -57,11 +57,21 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     logger()->debug("control request: {}", to_string(request->cmd));
-    handler_(*request, [self = shared_from_this()](const Json& response) { self->respond(response, true); });
+    auto answered = std::make_shared<bool>(false);
+    try {
+      handler_(*request, [self = shared_from_this(), answered](const Json& response) {
+        *answered = true;
+        self->respond(response, true);
+      });
+    } catch (const std::exception& e) {
+      // A failing command must not end the daemon (and a recording in progress) on the event loop.
+      logger()->error("control request {} failed: {}", to_string(request->cmd), e.what());
+      if (!*answered) respond(error_response(std::string("internal error: ") + e.what()), true);
+    }
   }
 
   void respond(const Json& response, bool keep_open) {
-    out_ = response.dump() + "\n";
+    out_ = protocol::dump(response) + "\n";
     asio::async_write(socket_, asio::buffer(out_),
                       [self = shared_from_this(), keep_open](const boost::system::error_code& ec, std::size_t) {
                         if (!ec && keep_open) self->read();

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "common/util/utf8.hpp"
 #include "hub/http/responses.hpp"
 
 namespace classcam::hub::http {
@@ -67,6 +68,11 @@ void Router::dispatch(Request& req, const Reply& reply_in) const {
     harden(res);
     reply_in(std::move(res));
   };
+  // Every handler may echo what it reads into JSON or a log: it reads only UTF-8.
+  if (auto bad = refuse_invalid_text(req)) {
+    reply(std::move(*bad));
+    return;
+  }
   const auto segs = split(req.path);
   const Route* route = nullptr;
   std::string allow;
@@ -95,6 +101,10 @@ void Router::dispatch(Request& req, const Reply& reply_in) const {
     auto value = percent_decode(segs[i]);
     if (!value) {
       reply(problem(400, "malformed percent-encoding in the path", name));
+      return;
+    }
+    if (!util::is_valid_utf8(*value)) {
+      reply(problem(400, "not valid UTF-8 (after percent-decoding)", name));
       return;
     }
     req.params[name] = std::move(*value);

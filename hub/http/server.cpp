@@ -310,7 +310,13 @@ class Session : public std::enable_shared_from_this<Session> {
       net::post(self->stream_.get_executor(),
                 [self, seq, res = std::move(res)]() mutable { self->on_response(seq, std::move(res)); });
     };
-    state_->handler(req, reply);
+    try {
+      state_->handler(req, reply);
+    } catch (...) {
+      // Last resort on the I/O thread: the handler failed before replying (its own guard failed too).
+      state_->logger->error("{} \"{} {}\": the handler failed; answered 500", remote_, req.method, req.target);
+      reply(internal_error());
+    }
 
     if (req.keep_alive) {
       do_read();

@@ -31,7 +31,8 @@ Status create_empty(const std::filesystem::path& file);
 // recording its offset leaves extra bytes).
 Status truncate_to(const std::filesystem::path& file, std::uint64_t size);
 
-// Upload-Metadata: "key base64value,key2 base64value2" (values optional). nullopt names what is wrong.
+// Upload-Metadata: "key base64value,key2 base64value2" (values optional). `error` names what is wrong
+// (values that are not base64, or do not decode to UTF-8).
 struct Metadata {
   std::map<std::string, std::string> values;
   std::string error;

@@ -112,6 +112,12 @@ http::Response serve_asset(const http::Request& req) {
 }
 
 void dispatch(const http::Router& router, http::Request& req, const http::Reply& reply) {
+  // The pages' 404 and the cross-site check echo the path and headers: UTF-8 only, from here on.
+  if (auto bad = http::refuse_invalid_text(req)) {
+    page_headers(*bad);
+    reply(std::move(*bad));
+    return;
+  }
   if (!is_api(req.path)) {
     reply(serve_asset(req));
     return;
