@@ -9,10 +9,6 @@ find_package(tomlplusplus 3.3 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(spdlog 1.10 REQUIRED)
 
-if(CLASSCAM_COMMON_ONLY)
-  return()
-endif()
-
 find_package(Boost 1.74 REQUIRED)
 find_package(SQLite3 REQUIRED)
 pkg_check_modules(GST REQUIRED IMPORTED_TARGET gstreamer-1.0>=1.22 gstreamer-app-1.0 gstreamer-video-1.0

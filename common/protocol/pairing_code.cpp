@@ -39,6 +39,27 @@ char canonical(char c) {
   return kAlphabet.find(c) == std::string_view::npos ? '\0' : c;
 }
 
+// How a refusal names what was typed at `at`: the character, quoted, when it is a printable one (a whole
+// UTF-8 sequence, never half of one: the message goes out as JSON), else the byte's value.
+std::string describe_typed(std::string_view typed, std::size_t at) {
+  const auto c = static_cast<unsigned char>(typed[at]);
+  if (c >= 0x20 && c < 0x7F) return "'" + std::string(1, static_cast<char>(c)) + "'";
+  const std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
+  bool whole = n > 0 && at + n <= typed.size();
+  for (std::size_t k = 1; whole && k < n; ++k) whole = (static_cast<unsigned char>(typed[at + k]) & 0xC0) == 0x80;
+  if (whole && n == 3) {  // no overlong forms or surrogates
+    const auto c1 = static_cast<unsigned char>(typed[at + 1]);
+    whole = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+  }
+  if (whole && n == 4) {  // no overlong forms, nothing past U+10FFFF
+    const auto c1 = static_cast<unsigned char>(typed[at + 1]);
+    whole = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+  }
+  if (whole) return "'" + std::string(typed.substr(at, n)) + "'";
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  return std::string("the byte 0x") + kHex[c >> 4] + kHex[c & 0x0F];
+}
+
 }  // namespace
 
 std::string PairingCode::text() const {
@@ -77,12 +98,13 @@ PairingCode make_pairing_code(std::string_view ca_pem) {
 
 Result<PairingCode> parse_pairing_code(std::string_view typed) {
   std::string chars;
-  for (const char c : typed) {
+  for (std::size_t i = 0; i < typed.size(); ++i) {
+    const char c = typed[i];
     if (c == '-' || c == ' ') continue;
     const char k = canonical(c);
     if (k == '\0') {
-      return Error{"the pairing code cannot contain '" + std::string(1, c) +
-                   "': it uses the digits 0-9 and the letters A-Z except I, L, O and U"};
+      return Error{"the pairing code cannot contain " + describe_typed(typed, i) +
+                   ": it uses the digits 0-9 and the letters A-Z except I, L, O and U"};
     }
     chars.push_back(k);
   }

@@ -11,6 +11,8 @@
 #include <set>
 #include <string>
 
+#include "common/protocol/json_reader.hpp"
+
 using namespace classcam::protocol;
 
 namespace {
@@ -94,5 +96,25 @@ TEST(PairingCode, RejectsMalformedCodesSayingWhy) {
     const auto parsed = parse_pairing_code(c.typed);
     ASSERT_FALSE(parsed) << c.typed;
     EXPECT_NE(parsed.error().message.find(c.says), std::string::npos) << parsed.error().message;
+  }
+}
+
+// Found by tests/fuzz (fuzz_enroll): the refusal quoted one byte of what was typed, so a typed "é" left half
+// a UTF-8 character in the message, which then could not be sent as JSON (the hub answered 500, and
+// classcamd threw while answering on its control socket). The character is quoted whole; a byte that is
+// no character is named by its value.
+TEST(PairingCode, RefusalsAreTextWhateverWasTyped) {
+  struct Case {
+    std::string typed;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{"ABCDE-FGHJK-MNPQR-STVWX-YZ012-3456\xc3\xa9", "cannot contain '\xc3\xa9'"},
+        Case{"\xe2\x82\xac", "cannot contain '\xe2\x82\xac'"}, Case{"ABCDE-\xff", "cannot contain the byte 0xFF"},
+        Case{"ABCDE-\xc3", "cannot contain the byte 0xC3"}, Case{"ABCDE\x01", "cannot contain the byte 0x01"}}) {
+    const auto parsed = parse_pairing_code(c.typed);
+    ASSERT_FALSE(parsed) << c.typed;
+    EXPECT_NE(parsed.error().message.find(c.says), std::string::npos) << parsed.error().message;
+    EXPECT_NO_THROW((void)Json({{"error", parsed.error().message}}).dump()) << parsed.error().message;
   }
 }

@@ -7,9 +7,11 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "common/util/time.hpp"
+#include "common/util/uuid.hpp"
 #include "firmware/daemon/daemon_test_support.hpp"
 #include "firmware/gpio/fake.hpp"
 #include "firmware/spool/manifest.hpp"
+#include "tests/support/mp4.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
 
@@ -189,4 +191,46 @@ TEST(Daemon, ScheduleStopsAManualSessionAndRecordsBackToBackSlotsWithTheirObserv
   EXPECT_EQ(mb.end->end_reason, "scheduled end");
   EXPECT_GE(ma.segments.size(), 2u);
   EXPECT_GE(mb.segments.size(), 2u);
+}
+
+TEST(Daemon, StartsAndRecordsWhenTheSpoolHoldsCorruptAndUnreadableFiles) {
+  test::TempDir dir;
+  const auto cfg = test_config(dir);
+  std::string id;
+  {
+    // A lesson cut off by a power cut on a failing card: its open segment has a second header with
+    // other track ids (once `classcamd: map::at`), the next one cannot be read at all (once an
+    // std::ios_base::failure): both ended start-up before READY.
+    spool::Spool sp(cfg.spool);
+    ASSERT_TRUE(sp.open().ok());
+    protocol::SessionInfo s;
+    s.session_id = util::uuid_v4();
+    s.unit_id = "unenrolled";
+    s.trigger = protocol::Trigger::local;
+    s.started_at = util::now_utc();
+    s.video = protocol::VideoFormat{protocol::VideoCodec::h264, 160, 120, 30, 300};
+    ASSERT_TRUE(sp.begin_session(s).ok());
+    id = s.session_id;
+    const std::string good = test::record_fmp4(dir / "recorded.mp4", 2);
+    test::write_file(sp.session_dir(id) / "seg-00000.mp4.part", good + test::renumbered_moov(good, 5));
+    std::filesystem::create_directories(sp.session_dir(id) / "seg-00001.mp4.part");
+  }
+  std::unique_ptr<Harness> h;
+  ASSERT_NO_THROW(h = std::make_unique<Harness>(cfg));
+  EXPECT_EQ(h->state(), RecorderState::idle);
+  const auto m = manifest_of(cfg.spool.dir, id);
+  ASSERT_TRUE(m.ended());
+  ASSERT_EQ(m.segments.size(), 1u);
+  EXPECT_TRUE(m.segments[0].recovered);
+  std::string notes;
+  for (const auto& n : m.notes) notes += n + "\n";
+  EXPECT_NE(notes.find("seg-00001.mp4.part"), std::string::npos) << notes;
+  // And the classroom records.
+  const auto session = start_session(*h);
+  h->run_for(1500ms);
+  std::optional<Result<protocol::SessionInfo>> stopped;
+  h->daemon_->controller().stop("test", [&](const Result<protocol::SessionInfo>& r) { stopped = r; });
+  ASSERT_TRUE(h->run_until([&] { return stopped.has_value(); }, 20s));
+  ASSERT_TRUE(stopped->ok()) << stopped->error().message;
+  EXPECT_GE(manifest_of(cfg.spool.dir, session.session_id).segments.size(), 1u);
 }

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -100,6 +101,50 @@ Status write_new_file_durably(const std::filesystem::path& file, std::string_vie
   if (!fd.ok()) return errno_error("cannot create", file);
   if (auto s = write_all(fd.get(), bytes, file); !s) return s;
   if (::fsync(fd.get()) != 0) return errno_error("fsync failed for", file);
+  return ok_status();
+}
+
+Status copy_tail_durably(const std::filesystem::path& from, std::uint64_t offset, const std::filesystem::path& to) {
+  const Fd in(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.ok()) return errno_error("cannot open", from);
+  struct stat st {};
+  if (::fstat(in.get(), &st) != 0) return errno_error("cannot stat", from);
+  const auto end = static_cast<std::uint64_t>(st.st_size);
+  const Fd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640));
+  if (!out.ok()) return errno_error("cannot create", to);
+  constexpr std::size_t kBuffer = 1 << 20;
+  std::string buf(kBuffer, '\0');
+  std::uint64_t at = offset;
+  while (at < end) {
+    // Skip a hole: SEEK_DATA finds the next byte that is stored (ENXIO: none before the end).
+    const off_t data = ::lseek(in.get(), static_cast<off_t>(at), SEEK_DATA);
+    if (data < 0 && errno == ENXIO) break;
+    const off_t hole = data < 0 ? static_cast<off_t>(end) : ::lseek(in.get(), data, SEEK_HOLE);
+    std::uint64_t from_at = data < 0 ? at : static_cast<std::uint64_t>(data);
+    const std::uint64_t until = hole < 0 ? end : std::min<std::uint64_t>(end, static_cast<std::uint64_t>(hole));
+    while (from_at < until) {
+      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(kBuffer, until - from_at));
+      const ssize_t r = ::pread(in.get(), buf.data(), n, static_cast<off_t>(from_at));
+      if (r < 0 && errno == EINTR) continue;
+      if (r < 0) return errno_error("cannot read", from);
+      if (r == 0) break;
+      std::string_view chunk(buf.data(), static_cast<std::size_t>(r));
+      std::uint64_t w = from_at - offset;
+      while (!chunk.empty()) {
+        const ssize_t k = ::pwrite(out.get(), chunk.data(), chunk.size(), static_cast<off_t>(w));
+        if (k < 0 && errno == EINTR) continue;
+        if (k < 0) return errno_error("cannot write", to);
+        chunk.remove_prefix(static_cast<std::size_t>(k));
+        w += static_cast<std::uint64_t>(k);
+      }
+      from_at += static_cast<std::uint64_t>(r);
+    }
+    at = std::max(until, from_at);
+  }
+  if (::ftruncate(out.get(), static_cast<off_t>(end > offset ? end - offset : 0)) != 0) {
+    return errno_error("cannot set the size of", to);
+  }
+  if (::fsync(out.get()) != 0) return errno_error("fsync failed for", to);
   return ok_status();
 }
 

@@ -23,6 +23,9 @@ Status make_durable_dir(const std::filesystem::path& dir);
 Status append_line_durably(const std::filesystem::path& file, std::string_view line);
 // Writes `bytes` to a new file (mode 0640) and fsyncs it; fails if the file exists.
 Status write_new_file_durably(const std::filesystem::path& file, std::string_view bytes);
+// Copies the bytes of `from` past `offset` to a new file `to` (mode 0640) through a small buffer, and
+// fsyncs it; fails if `to` exists. Holes in `from` stay holes (a sparse file is not inflated).
+Status copy_tail_durably(const std::filesystem::path& from, std::uint64_t offset, const std::filesystem::path& to);
 // Size of a file, or 0 if it does not exist.
 std::uint64_t file_size_or_zero(const std::filesystem::path& path);
 

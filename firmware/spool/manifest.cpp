@@ -51,6 +51,15 @@ std::string evicted_record(std::uint32_t index, util::TimePoint at) {
   return line({{"index", index}, {"at", util::to_rfc3339(at)}}, "evicted");
 }
 
+std::string set_aside_record(std::uint32_t index, const SetAside& a, util::TimePoint at) {
+  return line({{"index", index},
+               {"reason", a.reason},
+               {"attempts", a.attempts},
+               {"retry_at", util::to_rfc3339(a.retry_at)},
+               {"at", util::to_rfc3339(at)}},
+              "set_aside");
+}
+
 std::string note_record(const std::string& text, util::TimePoint at) {
   return line({{"text", text}, {"at", util::to_rfc3339(at)}}, "note");
 }
@@ -91,13 +100,24 @@ Manifest parse_manifest(std::string_view text) {
         o.start_utc = r.time("start_utc");
         m.opened[o.index] = o;
       } else if (type == "segment") {
-        m.segments.push_back(protocol::read_segment_entry(r.object("segment")));
+        auto e = protocol::read_segment_entry(r.object("segment"));
+        if (std::any_of(m.segments.begin(), m.segments.end(), [&](const auto& x) { return x.index == e.index; })) {
+          r.fail("segment", "segment " + std::to_string(e.index) + " is recorded again (the first record counts)");
+        }
+        m.segments.push_back(std::move(e));
       } else if (type == "bookmark") {
         m.bookmarks.push_back(protocol::read_bookmark(r.object("bookmark")));
       } else if (type == "uploaded") {
         m.uploaded.insert(static_cast<std::uint32_t>(r.integer("index", 0, 1'000'000)));
       } else if (type == "evicted") {
         m.evicted.insert(static_cast<std::uint32_t>(r.integer("index", 0, 1'000'000)));
+      } else if (type == "set_aside") {
+        SetAside a;
+        const auto index = static_cast<std::uint32_t>(r.integer("index", 0, 1'000'000));
+        a.reason = r.string("reason", 4096, true);
+        a.attempts = static_cast<std::uint32_t>(r.integer("attempts", 1, 1'000'000));
+        a.retry_at = r.time("retry_at");
+        m.set_aside[index] = std::move(a);
       } else if (type == "note") {
         m.notes.push_back(r.string("text", 4096, true));
       } else if (type == "end") {

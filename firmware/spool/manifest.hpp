@@ -7,9 +7,13 @@
 //   bookmark  a Bookmark
 //   uploaded  the hub confirmed segment `index` (its checksum matched)
 //   evicted   segment `index` was deleted to make room, after it was uploaded
+//   set_aside the uploader set segment `index` aside (its file unreadable, or refused by the hub):
+//             why, how many times, and when to try again; the latest record counts
 //   note      something a person should know (recovery details)
 //   end       the SessionInfo again, with ended_at, end_reason and segment_count
-// A crash can tear only the last line; readers skip a line that does not parse and count it.
+// A crash can tear only the last line; readers skip a line that does not parse and count it. A second
+// segment record for an index (a line written whose fdatasync reported an error, then written again)
+// is skipped too: the first one counts, so every index is one segment.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -33,13 +37,22 @@ struct OpenedSegment {
   bool operator==(const OpenedSegment&) const = default;
 };
 
+// A segment the uploader set aside: it is retried at retry_at, and the queue does not wait for it.
+struct SetAside {
+  std::string reason;
+  std::uint32_t attempts = 0;
+  util::TimePoint retry_at{};
+  bool operator==(const SetAside&) const = default;
+};
+
 struct Manifest {
   std::optional<protocol::SessionInfo> session;
   std::map<std::uint32_t, OpenedSegment> opened;
-  std::vector<protocol::SegmentEntry> segments;  // in the order written (index order)
+  std::vector<protocol::SegmentEntry> segments;  // in the order written (index order), one per index
   std::vector<protocol::Bookmark> bookmarks;
   std::set<std::uint32_t> uploaded;
   std::set<std::uint32_t> evicted;
+  std::map<std::uint32_t, SetAside> set_aside;
   std::vector<std::string> notes;
   std::optional<protocol::SessionInfo> end;
   // Lines that did not parse (a torn last line after a crash), and what was wrong with each.
@@ -56,6 +69,7 @@ std::string segment_record(const protocol::SegmentEntry& entry);
 std::string bookmark_record(const protocol::Bookmark& bookmark);
 std::string uploaded_record(std::uint32_t index, util::TimePoint at);
 std::string evicted_record(std::uint32_t index, util::TimePoint at);
+std::string set_aside_record(std::uint32_t index, const SetAside& set_aside, util::TimePoint at);
 std::string note_record(const std::string& text, util::TimePoint at);
 std::string end_record(const protocol::SessionInfo& ended);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -30,11 +31,17 @@ constexpr const char* kSessionsDir = "sessions";
 
 log::Logger logger() { return log::get("spool"); }
 
-std::string read_text(const fs::path& p) {
+Result<std::string> read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (!in) return Error{"cannot open " + p.string() + ": " + std::strerror(errno)};
+  std::string text;
+  std::array<char, 1 << 16> buf{};
+  while (in) {
+    in.read(buf.data(), buf.size());  // a read error sets badbit here, it does not throw
+    text.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+  }
+  if (in.bad()) return Error{"cannot read " + p.string()};
+  return text;
 }
 
 // "seg-00007.mp4" -> 7, "seg-00007.mp4.part" -> 7 (with part = true).
@@ -44,6 +51,10 @@ std::optional<std::uint32_t> segment_index(const std::string& name, bool& part) 
   if (!std::regex_match(name, m, re)) return std::nullopt;
   part = m[2].matched;
   return static_cast<std::uint32_t>(std::stoul(m[1]));
+}
+
+bool closed(const Manifest& m, std::uint32_t index) {
+  return std::any_of(m.segments.begin(), m.segments.end(), [&](const SegmentEntry& e) { return e.index == index; });
 }
 
 util::TimePoint add_ns(util::TimePoint t, std::int64_t ns) {
@@ -92,32 +103,44 @@ Status Spool::open() {
                  " is locked)"};
   }
 
+  // Nothing read here may stop the unit from starting: a session that cannot be read is left as it is.
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(sessions_dir_, ec)) {
-    if (!entry.is_directory()) continue;
-    const std::string id = entry.path().filename().string();
-    const fs::path mf = entry.path() / std::string(kManifestFile);
-    if (!fs::exists(mf)) {
-      logger()->warn("{}: no manifest; left as it is", entry.path().string());
+  for (auto it = fs::directory_iterator(sessions_dir_, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_directory(fec)) continue;
+    const std::string id = it->path().filename().string();
+    const fs::path mf = it->path() / std::string(kManifestFile);
+    if (!fs::is_regular_file(mf, fec)) {
+      logger()->warn("{}: no manifest; left as it is", it->path().string());
       continue;
     }
-    Manifest m = parse_manifest(read_text(mf));
+    auto text = read_text(mf);
+    if (!text) {
+      logger()->error("{}; session left as it is", text.error().message);
+      continue;
+    }
+    Manifest m = parse_manifest(*text);
     for (const auto& p : m.problems) logger()->warn("{}: {} (skipped)", mf.string(), p);
     if (!m.session || m.session->session_id != id) {
       logger()->warn("{}: no session record for {}; left as it is", mf.string(), id);
       continue;
     }
-    sessions_[id] = Session{entry.path(), std::move(m), nullptr, {}};
+    sessions_[id] = Session{it->path(), std::move(m), nullptr, {}};
   }
   if (ec) return Error{"spool: cannot list " + sessions_dir_.string() + ": " + ec.message()};
 
   tracked_bytes_ = 0;
-  for (auto it = fs::recursive_directory_iterator(config_.dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (!it->is_regular_file()) continue;
+  for (auto it = fs::recursive_directory_iterator(config_.dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    std::error_code fec;
+    if (!it->is_regular_file(fec)) continue;
     if (it->path().extension() == ".part") continue;
-    tracked_bytes_ += it->file_size();
+    const auto size = it->file_size(fec);
+    if (!fec) tracked_bytes_ += size;
   }
+  if (ec)
+    logger()->warn("spool {}: cannot list everything in it ({}); its size is counted from what was read",
+                   config_.dir.string(), ec.message());
   logger()->info("spool {}: {} sessions, {} on disk", config_.dir.string(), sessions_.size(),
                  human_bytes(tracked_bytes_));
   return ok_status();
@@ -216,8 +239,7 @@ Status Spool::segment_opened(const std::string& session_id, const OpenedSegment&
 
 Result<SegmentEntry> Spool::close_file(Session& s, std::uint32_t index, const fs::path& from, std::int64_t start_pts_ns,
                                        std::int64_t duration_ns, util::TimePoint start_utc, bool recovered) {
-  const auto& segs = s.manifest.segments;
-  if (std::any_of(segs.begin(), segs.end(), [&](const SegmentEntry& e) { return e.index == index; })) {
+  if (closed(s.manifest, index)) {
     return Error{
         fmt::format("spool: segment {} of session {} is closed already", index, s.manifest.session->session_id)};
   }
@@ -265,81 +287,96 @@ RecoveredSession Spool::recover_files(const std::string& id, Session& s) {
   out.session_id = id;
   auto note = [&](const std::string& text) {
     out.notes.push_back(text);
+    s.manifest.notes.push_back(text);
     if (auto st = append(s, note_record(text, util::now_utc())); !st) logger()->error("{}", st.error().message);
   };
 
   // Segment files the manifest does not list as closed, in index order.
   std::map<std::uint32_t, std::pair<fs::path, bool>> candidates;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(s.dir, ec)) {
+  for (auto it = fs::directory_iterator(s.dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) {
     bool part = false;
-    const auto index = segment_index(entry.path().filename().string(), part);
-    if (!index) continue;
-    const auto& segs = s.manifest.segments;
-    if (std::any_of(segs.begin(), segs.end(), [&](const SegmentEntry& e) { return e.index == *index; })) continue;
-    candidates[*index] = {entry.path(), part};
+    const auto index = segment_index(it->path().filename().string(), part);
+    if (!index || closed(s.manifest, *index)) continue;
+    candidates[*index] = {it->path(), part};
   }
+  if (ec)
+    note(fmt::format("cannot list {}: {}; segments not yet closed there stay as they are", s.dir.string(),
+                     ec.message()));
 
   for (const auto& [index, file] : candidates) {
     const auto& [path, part] = file;
-    const std::string name = path.filename().string();
-    auto scan = scan_fmp4(path);
-    if (!scan) {
-      if (part) tracked_bytes_ += file_size_or_zero(path);
-      note(fmt::format("segment {}: {}; kept as {}", index, scan.error().message, name));
-      continue;
+    // Whatever goes wrong with one file (a read error of a failing card, a bug) stays with that file.
+    try {
+      recover_file(s, index, path, part, out, note);
+    } catch (const std::exception& e) {
+      note(fmt::format("segment {}: recovery failed ({}); {} is left as it is", index, e.what(),
+                       path.filename().string()));
     }
-    if (!scan->playable()) {
-      if (part) tracked_bytes_ += scan->file_size;
-      note(fmt::format("segment {}: no complete fragment ({} bytes); kept as {}", index, scan->file_size, name));
-      continue;
-    }
-    if (scan->torn()) {
-      // Keep the torn tail beside the segment (it is not playable, but it is not ours to delete).
-      std::ifstream in(path, std::ios::binary);
-      in.seekg(static_cast<std::streamoff>(scan->complete_size));
-      std::string tail((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      fs::path torn = s.dir / (segment_name(index) + ".torn");
-      for (int n = 1; fs::exists(torn) && file_size_or_zero(torn) != tail.size(); ++n) {
-        torn = s.dir / fmt::format("{}.torn-{}", segment_name(index), n);
-      }
-      if (!fs::exists(torn)) {
-        if (auto st = write_new_file_durably(torn, tail); !st) {
-          note(fmt::format("segment {}: cannot keep its torn tail ({}); left as {}", index, st.error().message, name));
-          continue;
-        }
-        tracked_bytes_ += tail.size();
-      }
-      if (::truncate(path.c_str(), static_cast<off_t>(scan->complete_size)) != 0) {
-        note(fmt::format("segment {}: cannot truncate {}: {}", index, name, std::strerror(errno)));
-        continue;
-      }
-      note(fmt::format("segment {}: kept {} complete fragments; the torn tail ({} bytes) is in {}", index,
-                       scan->complete_fragments, tail.size(), torn.filename().string()));
-    }
-    // Start times: from the open record when the recorder wrote one, else from the previous segment.
-    std::int64_t start_pts = scan->start_ns;
-    util::TimePoint start_utc = s.manifest.session->started_at;
-    if (auto o = s.manifest.opened.find(index); o != s.manifest.opened.end()) {
-      start_pts = o->second.start_pts_ns;
-      start_utc = o->second.start_utc;
-    } else if (!s.manifest.segments.empty()) {
-      const auto& prev = s.manifest.segments.back();
-      start_utc = add_ns(prev.start_utc, scan->start_ns - prev.start_pts_ns);
-    }
-    if (!part) tracked_bytes_ -= std::min(tracked_bytes_, scan->complete_size);  // close_file counts it again
-    auto e = close_file(s, index, path, start_pts, scan->duration_ns(), start_utc, true);
-    if (!e) {
-      note(fmt::format("segment {}: {}", index, e.error().message));
-      continue;
-    }
-    out.recovered.push_back(*e);
-    note(fmt::format("segment {}: recovered {:.3f} s ({} bytes)", index, static_cast<double>(e->duration_ns) / 1e9,
-                     e->size_bytes));
   }
   out.segments = static_cast<std::uint32_t>(s.manifest.segments.size());
   for (const auto& e : s.manifest.segments) out.recorded_ns += e.duration_ns;
   return out;
+}
+
+void Spool::recover_file(Session& s, std::uint32_t index, const fs::path& path, bool part, RecoveredSession& out,
+                         const std::function<void(const std::string&)>& note) {
+  const std::string name = path.filename().string();
+  auto scan = scan_fmp4(path);
+  if (!scan) {
+    if (part) tracked_bytes_ += file_size_or_zero(path);
+    note(fmt::format("segment {}: {}; {} is kept as it is", index, scan.error().message, name));
+    return;
+  }
+  const std::string why = scan->problem.empty() ? "" : " (" + scan->problem + ")";
+  if (!scan->playable()) {
+    if (part) tracked_bytes_ += scan->file_size;
+    note(fmt::format("segment {}: no complete fragment in {} ({} bytes){}; kept as it is", index, name, scan->file_size,
+                     why));
+    return;
+  }
+  if (scan->torn()) {
+    // Keep the torn tail beside the segment (it is not playable, but it is not ours to delete).
+    const std::uint64_t tail = scan->file_size - scan->complete_size;
+    fs::path torn = s.dir / (segment_name(index) + ".torn");
+    std::error_code ec;
+    for (int n = 1; fs::exists(torn, ec) && file_size_or_zero(torn) != tail; ++n) {
+      torn = s.dir / fmt::format("{}.torn-{}", segment_name(index), n);
+    }
+    if (!fs::exists(torn, ec)) {
+      if (auto st = copy_tail_durably(path, scan->complete_size, torn); !st) {
+        note(fmt::format("segment {}: cannot keep its torn tail ({}); {} is left as it is", index, st.error().message,
+                         name));
+        return;
+      }
+      tracked_bytes_ += tail;
+    }
+    if (::truncate(path.c_str(), static_cast<off_t>(scan->complete_size)) != 0) {
+      note(fmt::format("segment {}: cannot truncate {}: {}", index, name, std::strerror(errno)));
+      return;
+    }
+    note(fmt::format("segment {}: kept {} complete fragments of {}; the rest ({} bytes) is in {}{}", index,
+                     scan->complete_fragments, name, tail, torn.filename().string(), why));
+  }
+  // Start times: from the open record when the recorder wrote one, else from the previous segment.
+  std::int64_t start_pts = scan->start_ns;
+  util::TimePoint start_utc = s.manifest.session->started_at;
+  if (auto o = s.manifest.opened.find(index); o != s.manifest.opened.end()) {
+    start_pts = o->second.start_pts_ns;
+    start_utc = o->second.start_utc;
+  } else if (!s.manifest.segments.empty()) {
+    const auto& prev = s.manifest.segments.back();
+    start_utc = add_ns(prev.start_utc, scan->start_ns - prev.start_pts_ns);
+  }
+  if (!part) tracked_bytes_ -= std::min(tracked_bytes_, scan->complete_size);  // close_file counts it again
+  auto e = close_file(s, index, path, start_pts, scan->duration_ns(), start_utc, true);
+  if (!e) {
+    note(fmt::format("segment {}: {}", index, e.error().message));
+    return;
+  }
+  out.recovered.push_back(*e);
+  note(fmt::format("segment {}: recovered {:.3f} s ({} bytes)", index, static_cast<double>(e->duration_ns) / 1e9,
+                   e->size_bytes));
 }
 
 std::vector<RecoveredSession> Spool::recover() {
@@ -347,8 +384,18 @@ std::vector<RecoveredSession> Spool::recover() {
   for (const auto& id : sessions_oldest_first()) {
     Session& s = sessions_.at(id);
     if (s.manifest.ended()) continue;
-    auto r = finish_session(id, "recovered after the recorder stopped unexpectedly (crash or power loss)");
-    if (r) out.push_back(std::move(*r));
+    // One session's failure is that session's: the others are recovered, and the unit starts.
+    try {
+      auto r = finish_session(id, "recovered after the recorder stopped unexpectedly (crash or power loss)");
+      if (r) {
+        out.push_back(std::move(*r));
+      } else {
+        logger()->error("session {}: recovery failed: {}; its files are left as they are", id, r.error().message);
+      }
+    } catch (const std::exception& e) {
+      logger()->error("session {}: recovery failed: {}; its files are left as they are", id, e.what());
+      (void)append(s, note_record(std::string("recovery failed: ") + e.what(), util::now_utc()));
+    }
   }
   return out;
 }
@@ -403,7 +450,9 @@ std::vector<PendingSegment> Spool::pending() const {
     std::sort(segs.begin(), segs.end(), [](const auto& a, const auto& b) { return a.index < b.index; });
     for (const auto& e : segs) {
       if (s.manifest.uploaded.count(e.index) != 0 || s.manifest.evicted.count(e.index) != 0) continue;
-      out.push_back({e, s.dir / e.file});
+      PendingSegment p{e, s.dir / e.file, std::nullopt};
+      if (const auto a = s.manifest.set_aside.find(e.index); a != s.manifest.set_aside.end()) p.set_aside = a->second;
+      out.push_back(std::move(p));
     }
   }
   return out;
@@ -420,6 +469,22 @@ Status Spool::mark_uploaded(const std::string& session_id, std::uint32_t index) 
   if (auto st = append(*s, uploaded_record(index, util::now_utc())); !st) return st;
   s->manifest.uploaded.insert(index);
   return ok_status();
+}
+
+Result<SetAside> Spool::set_aside(const std::string& session_id, std::uint32_t index, const std::string& reason,
+                                  util::TimePoint retry_at) {
+  Session* s = find(session_id);
+  if (s == nullptr) return Error{"spool: no session " + session_id};
+  if (!closed(s->manifest, index))
+    return Error{fmt::format("spool: session {} has no closed segment {}", session_id, index)};
+  SetAside a;
+  a.reason = reason.substr(0, 1000);
+  a.retry_at = retry_at;
+  const auto it = s->manifest.set_aside.find(index);
+  a.attempts = it == s->manifest.set_aside.end() ? 1 : it->second.attempts + 1;
+  if (auto st = append(*s, set_aside_record(index, a, util::now_utc())); !st) return st.error();
+  s->manifest.set_aside[index] = a;
+  return a;
 }
 
 std::uint64_t Spool::open_part_bytes() const {
@@ -448,6 +513,7 @@ Usage Spool::usage() const {
       } else {
         ++u.backlog_segments;
         u.backlog_bytes += e.size_bytes;
+        if (s.manifest.set_aside.count(e.index) != 0) ++u.set_aside_segments;
       }
     }
   }

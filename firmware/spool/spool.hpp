@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -38,6 +39,7 @@ namespace classcam::spool {
 struct PendingSegment {
   protocol::SegmentEntry entry;
   std::filesystem::path path;
+  std::optional<SetAside> set_aside;  // the uploader set it aside: try again at its retry_at
 };
 
 struct Usage {
@@ -47,7 +49,8 @@ struct Usage {
   std::uint64_t fs_avail_bytes = 0;
   std::uint32_t backlog_segments = 0;  // closed, not yet uploaded
   std::uint64_t backlog_bytes = 0;
-  std::uint64_t evictable_bytes = 0;  // uploaded, still on disk
+  std::uint32_t set_aside_segments = 0;  // of the backlog, set aside by the uploader
+  std::uint64_t evictable_bytes = 0;     // uploaded, still on disk
   std::uint32_t sessions = 0;
 };
 
@@ -124,6 +127,10 @@ class Spool {
   std::vector<PendingSegment> pending() const;
   // Persists the hub's confirmation; idempotent.
   Status mark_uploaded(const std::string& session_id, std::uint32_t index);
+  // Persists that the uploader set a segment aside (`reason`), to be tried again at `retry_at`; counts
+  // the attempts. The queue goes on without it, across restarts too.
+  Result<SetAside> set_aside(const std::string& session_id, std::uint32_t index, const std::string& reason,
+                             util::TimePoint retry_at);
 
   // ---- quota ----
   Usage usage() const;
@@ -150,6 +157,8 @@ class Spool {
                                             std::int64_t start_pts_ns, std::int64_t duration_ns,
                                             util::TimePoint start_utc, bool recovered);
   RecoveredSession recover_files(const std::string& id, Session& s);
+  void recover_file(Session& s, std::uint32_t index, const std::filesystem::path& path, bool part,
+                    RecoveredSession& out, const std::function<void(const std::string&)>& note);
   std::uint64_t open_part_bytes() const;
 
   config::UnitConfig::Spool config_;

@@ -4,6 +4,7 @@
 
 #include "hub/auth/authenticator.hpp"
 #include "hub/auth/cookies.hpp"
+#include "hub/auth/credentials.hpp"
 #include "hub/auth/password.hpp"
 #include "hub/auth/tokens.hpp"
 #include "tests/support/tempdir.hpp"
@@ -70,6 +71,14 @@ TEST(Cookies, FindsTheValueAmongOthers) {
   EXPECT_EQ(cookie_value("a=1", kSessionCookie), std::nullopt);
   EXPECT_EQ(cookie_value("x__Host-classcam_session=no", kSessionCookie), std::nullopt);
   EXPECT_EQ(cookie_value("a=\"quoted\"", "a"), "quoted");
+}
+
+TEST(Credentials, ReadsTheBearerToken) {
+  EXPECT_EQ(bearer_token("Bearer ct_abc"), "ct_abc");
+  EXPECT_EQ(bearer_token("Bearer "), std::nullopt) << "an empty token";
+  EXPECT_EQ(bearer_token("Bearerct_abc"), std::nullopt);
+  EXPECT_EQ(bearer_token("Basic dXNlcjpwYXNz"), std::nullopt);
+  EXPECT_EQ(bearer_token(""), std::nullopt);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include "common/log/log.hpp"
 #include "hub/auth/cookies.hpp"
+#include "hub/auth/credentials.hpp"
 #include "hub/auth/password.hpp"
 #include "hub/auth/tokens.hpp"
 
@@ -37,9 +38,8 @@ Principal Authenticator::authenticate(std::string_view cookie_header, std::strin
                                       const std::string& address) {
   Principal p;
   p.address = address;
-  constexpr std::string_view bearer = "Bearer ";
-  if (authorization.size() > bearer.size() && authorization.substr(0, bearer.size()) == bearer) {
-    const std::string_view token = authorization.substr(bearer.size());
+  if (const auto bearer = bearer_token(authorization)) {
+    const std::string_view token = *bearer;
     const std::string hash = secret_hash(token);
     if (token.substr(0, kUnitTokenPrefix.size()) == kUnitTokenPrefix) {
       if (auto unit = store_.unit_for_token(hash)) {

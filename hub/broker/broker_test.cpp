@@ -34,6 +34,18 @@ TEST(BrokerFiles, AclConfinesEachUnitToItsOwnTopics) {
   EXPECT_EQ(acl.find("room-1/#"), std::string::npos);
 }
 
+TEST(BrokerFiles, ClientIdsAreTheLoginsAndNoUnitLogsInAsTheHub) {
+  const auto conf = hub::broker::config_text({"/b"}, {"127.0.0.1", 8883, "/ca.pem", ""});
+  EXPECT_NE(conf.find("\nuse_username_as_clientid true\n"), std::string::npos) << conf;
+  EXPECT_GT(conf.find("use_username_as_clientid"), conf.find("\nlistener ")) << "a listener option";
+  // A unit row named like the hub's login (the store refuses it; this is the second line of defence).
+  const std::vector<hub::store::BrokerCredential> units = {{"classcam-hub", "$7$unit"}, {"room-1", "$7$x"}};
+  const auto passwd = hub::broker::passwd_text("$7$hub", units);
+  EXPECT_EQ(passwd, "classcam-hub:$7$hub\nroom-1:$7$x\n");
+  const auto acl = hub::broker::acl_text(units);
+  EXPECT_EQ(acl.find("user classcam-hub"), acl.rfind("user classcam-hub"));
+}
+
 class BrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -91,13 +91,18 @@ std::string config_text(const Layout& l, const ListenerSettings& s) {
        l.key().string() +
        "\n"
        "tls_version tlsv1.2\n"
-       "require_certificate false\n";
+       "require_certificate false\n"
+       // A client's id is its login: without this any unit could connect with the hub's (or another
+       // unit's) client id and so disconnect it, as MQTT lets a new connection take over an id.
+       "use_username_as_clientid true\n";
   return t;
 }
 
 std::string passwd_text(const std::string& hub_password_hash, const std::vector<store::BrokerCredential>& units) {
   std::string t = std::string(kHubUser) + ":" + hub_password_hash + "\n";
-  for (const auto& u : units) t += u.unit_id + ":" + u.password_hash + "\n";
+  for (const auto& u : units) {
+    if (u.unit_id != kHubUser) t += u.unit_id + ":" + u.password_hash + "\n";  // the store refuses it anyway
+  }
   return t;
 }
 
@@ -106,6 +111,7 @@ std::string acl_text(const std::vector<store::BrokerCredential>& units) {
   std::string t = "# Written by classcam-hub: each unit publishes and subscribes only under its own prefix.\n";
   t += "user " + std::string(kHubUser) + "\ntopic readwrite #\n";
   for (const auto& u : units) {
+    if (u.unit_id == kHubUser) continue;
     t += "\nuser " + u.unit_id + "\n";
     for (const auto c : {Channel::state, Channel::telemetry, Channel::events, Channel::results}) {
       t += "topic write " + protocol::topic(u.unit_id, c) + "\n";

@@ -19,7 +19,8 @@ Fleet::Fleet(net::io_context& io, store::Store& store, FleetOptions options)
   o.ca_file = options_.ca_file;
   o.username = broker::kHubUser;
   o.password = options_.hub_password;
-  o.client_id = std::string(broker::kHubUser) + "-" + std::to_string(::getpid());
+  // The broker makes every client's id its login (use_username_as_clientid), so the hub's id is its login.
+  o.client_id = broker::kHubUser;
   for (const auto c : {Channel::state, Channel::telemetry, Channel::events, Channel::results}) {
     o.subscriptions.push_back(protocol::wildcard_topic(c));
   }

@@ -48,6 +48,7 @@ class Fleet {
   void start();
   void stop();
   bool connected() const { return link_->connected(); }
+  std::uint64_t connections() const { return link_->connections(); }
 
   // Publishes `c` on the unit's commands topic (QoS 1; queued while the broker is away).
   bool send_command(const std::string& unit_id, const protocol::Command& c);

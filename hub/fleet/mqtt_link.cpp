@@ -71,6 +71,7 @@ void MqttLink::on_connect_cb(mosquitto* m, void* self, int rc) {
   }
   for (const auto& t : link->options_.subscriptions) mosquitto_subscribe(m, nullptr, t.c_str(), 1);
   link->connected_ = true;
+  ++link->connections_;
   link->log_->info("connected to the broker at {}:{}", link->options_.host, link->options_.port);
   boost::asio::post(link->executor_, [link] { link->on_connected_(); });
 }

@@ -52,6 +52,9 @@ class MqttLink {
   void start();
   void stop();
   bool connected() const { return connected_; }
+  // Connections the broker accepted so far: more than one without a broker restart means the hub was
+  // disconnected (e.g. by another client taking over its client id).
+  std::uint64_t connections() const { return connections_; }
   // Queued by libmosquitto while disconnected (QoS 1 is sent once connected). False on a local error.
   bool publish(const std::string& topic, const std::string& payload, int qos, bool retain);
 
@@ -67,6 +70,7 @@ class MqttLink {
   log::Logger log_ = log::get("fleet");
   mosquitto* mosq_ = nullptr;
   std::atomic<bool> connected_{false};
+  std::atomic<std::uint64_t> connections_{0};
   std::atomic<bool> stopping_{false};
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -23,8 +23,8 @@ std::string ical_escape(std::string_view text) {
         out += "\\n";
         break;
       default:
-        // Other control characters are not allowed in TEXT.
-        if (static_cast<unsigned char>(c) >= 0x20 || c == '\t') out += c;
+        // Other control characters (DEL included) are not allowed in TEXT.
+        if ((static_cast<unsigned char>(c) >= 0x20 && c != 0x7F) || c == '\t') out += c;
     }
   }
   return out;
@@ -38,6 +38,7 @@ std::string ical_line(std::string_view line) {
   while (line.size() > limit) {
     std::size_t cut = limit;
     while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+    if (cut == 0) cut = limit;  // no character starts here (not UTF-8): cut at the limit, but go on
     out.append(line.substr(0, cut));
     out += "\r\n ";
     line.remove_prefix(cut);

@@ -19,6 +19,31 @@ TEST(ICal, FormatsUtcTimesAndEscapesText) {
   EXPECT_EQ(ical_escape("x\r\ny\x01"), "x\\ny");
 }
 
+// Found by tests/fuzz (fuzz_ical): DEL (0x7F) is a control character in RFC 5545 too, and was kept.
+TEST(ICal, DropsDelLikeOtherControlCharacters) {
+  EXPECT_EQ(ical_escape("a\x7F"
+                        "b\tc"),
+            "ab\tc");
+}
+
+// Found by tests/fuzz (fuzz_ical): a line of 75 bytes that are not the start of a UTF-8 character (no
+// valid text has them, but the writer must not trust that) left the fold point at 0, and ical_line
+// folded nothing forever, growing its output until memory ran out. It now cuts at 75 octets.
+TEST(ICal, FoldsBytesThatAreNoUtf8Text) {
+  const std::string bytes(200, '\x80');
+  const std::string folded = ical_line(bytes);
+  std::size_t start = 0;
+  std::size_t payload = 0;
+  while (start < folded.size()) {
+    const auto end = folded.find("\r\n", start);
+    ASSERT_NE(end, std::string::npos);
+    EXPECT_LE(end - start, 75u);
+    payload += end - start - (start == 0 ? 0 : 1);
+    start = end + 2;
+  }
+  EXPECT_EQ(payload, bytes.size());
+}
+
 TEST(ICal, FoldsLongLinesAt75OctetsWithoutSplittingCharacters) {
   const std::string text = "SUMMARY:" + std::string(100, 'a');
   const std::string folded = ical_line(text);

@@ -412,6 +412,9 @@ using rows::bump_schedule_revision;
 
 Outcome<Unit> Store::create_unit(const std::string& id, const std::string& name,
                                  const std::optional<std::string>& room_id, const std::string& token_hash) {
+  // A unit's id is its MQTT login and client id; this one is the hub's (hub/broker/files.hpp), and a unit
+  // of that name would log in as the hub.
+  if (id == "classcam-hub") return invalid("id", "\"classcam-hub\" is the hub's own broker login");
   Outcome<Unit> out = not_found("");
   db_->transact([&](Transaction& tx) {
     if (tx.query_one("SELECT id FROM units WHERE id = ?", {id})) {

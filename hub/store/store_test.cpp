@@ -259,6 +259,13 @@ TEST_F(StoreTest, RoomsWithUnitsCannotBeDeleted) {
   EXPECT_FALSE(store->room(empty.id));
 }
 
+TEST_F(StoreTest, NoUnitMayTakeTheHubsBrokerLogin) {
+  const auto r = store->create_unit("classcam-hub", "Impostor", std::nullopt, "h");
+  ASSERT_NE(refusal(r), nullptr);
+  EXPECT_EQ(refusal(r)->field, "id");
+  EXPECT_FALSE(store->unit("classcam-hub"));
+}
+
 // A read must not wait for a write transaction in progress (the io threads' lookups would stall behind
 // an upload's fsync); it sees the last committed state. Were reads serialised behind the writer, this
 // test would deadlock and time out.

@@ -7,9 +7,6 @@
 #include <cerrno>
 #include <cstring>
 
-#include "common/util/hash.hpp"
-#include "common/util/utf8.hpp"
-
 namespace classcam::hub::uploads {
 
 namespace fs = std::filesystem;
@@ -73,43 +70,6 @@ Status truncate_to(const fs::path& file, std::uint64_t size) {
     return Error{"cannot truncate " + file.string() + ": " + std::strerror(errno)};
   }
   return ok_status();
-}
-
-Metadata parse_metadata(std::string_view header) {
-  Metadata m;
-  while (!header.empty()) {
-    const auto comma = header.find(',');
-    std::string_view pair = header.substr(0, comma);
-    while (!pair.empty() && pair.front() == ' ') pair.remove_prefix(1);
-    while (!pair.empty() && pair.back() == ' ') pair.remove_suffix(1);
-    if (!pair.empty()) {
-      const auto space = pair.find(' ');
-      const std::string key(pair.substr(0, space));
-      std::string value;
-      if (space != std::string_view::npos) {
-        const auto decoded = util::base64_decode(pair.substr(space + 1));
-        if (!decoded) {
-          m.error = "the value of \"" + key + "\" is not base64";
-          return m;
-        }
-        value = *decoded;
-      }
-      // Base64 hides the bytes from the header check; the values are echoed in errors and stored.
-      if (!util::is_valid_utf8(key) || !util::is_valid_utf8(value)) {
-        m.error =
-            util::is_valid_utf8(key) ? "the value of \"" + key + "\" is not valid UTF-8" : "a key is not valid UTF-8";
-        return m;
-      }
-      if (m.values.count(key) != 0) {
-        m.error = "\"" + key + "\" appears twice";
-        return m;
-      }
-      m.values[key] = value;
-    }
-    if (comma == std::string_view::npos) break;
-    header.remove_prefix(comma + 1);
-  }
-  return m;
 }
 
 }  // namespace classcam::hub::uploads

@@ -2,7 +2,6 @@
 // File operations of the tus server: chunks written at an offset and fsync'd, or not at all.
 #include <cstdint>
 #include <filesystem>
-#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,13 +29,5 @@ Status create_empty(const std::filesystem::path& file);
 // Makes `file` exactly `size` bytes long when it is longer (a crash between writing a chunk and
 // recording its offset leaves extra bytes).
 Status truncate_to(const std::filesystem::path& file, std::uint64_t size);
-
-// Upload-Metadata: "key base64value,key2 base64value2" (values optional). `error` names what is wrong
-// (values that are not base64, or do not decode to UTF-8).
-struct Metadata {
-  std::map<std::string, std::string> values;
-  std::string error;
-};
-Metadata parse_metadata(std::string_view header);
 
 }  // namespace classcam::hub::uploads

@@ -6,7 +6,6 @@
 
 #include <csignal>
 
-#include "common/util/hash.hpp"
 #include "tests/support/tempdir.hpp"
 
 using namespace classcam;
@@ -44,18 +43,6 @@ TEST(UploadStorage, AFailedWriteLeavesTheFileAsItWas) {
   EXPECT_FALSE(w.ok);
   EXPECT_TRUE(w.no_space) << w.message;
   EXPECT_EQ(test::read_file(f), std::string(1000, 'a'));
-}
-
-TEST(UploadStorage, ParsesUploadMetadata) {
-  const auto m =
-      parse_metadata("session_id " + util::base64_encode("s-1") + ",index " + util::base64_encode("7") + ", flag");
-  EXPECT_TRUE(m.error.empty()) << m.error;
-  EXPECT_EQ(m.values.at("session_id"), "s-1");
-  EXPECT_EQ(m.values.at("index"), "7");
-  EXPECT_EQ(m.values.at("flag"), "");
-  EXPECT_NE(parse_metadata("a !!!").error.find("not base64"), std::string::npos);
-  EXPECT_NE(parse_metadata("a YQ==,a YQ==").error.find("twice"), std::string::npos);
-  EXPECT_TRUE(parse_metadata("").values.empty());
 }
 
 TEST(UploadStorage, ReportsFreeSpace) {

@@ -1,9 +1,8 @@
 #include "hub/uploads/tus.hpp"
 
-#include <charconv>
-
 #include "common/util/hash.hpp"
 #include "common/util/uuid.hpp"
+#include "hub/uploads/headers.hpp"
 #include "hub/uploads/storage.hpp"
 
 namespace classcam::hub::uploads {
@@ -44,14 +43,6 @@ void check_resumable(const Request& req) {
                   v ? "Tus-Resumable " + *v + " is not supported; this server speaks 1.0.0"
                     : "missing Tus-Resumable header (this server speaks tus 1.0.0)",
                   "Tus-Resumable");
-}
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) {
-  if (s.empty() || s.size() > 19) return std::nullopt;
-  std::uint64_t v = 0;
-  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 std::uint64_t header_u64(const Request& req, const std::string& name) {
@@ -351,19 +342,15 @@ Response TusServer::write(Request& req, const store::Upload& u, std::uint64_t cl
                              " bytes, past its Upload-Length " + std::to_string(u.length));
   }
   if (const auto checksum = req.headers.get("Upload-Checksum")) {
-    const auto space = checksum->find(' ');
-    const std::string name = checksum->substr(0, space);
-    const auto algorithm = util::hash_algorithm_from_name(name);
-    if (!algorithm)
-      throw HttpError(400, "unsupported algorithm \"" + name + "\" (use sha1 or sha256)", "Upload-Checksum");
-    const auto expected = space == std::string::npos ? std::nullopt : util::base64_decode(checksum->substr(space + 1));
-    if (!expected) throw HttpError(400, "expected \"<algorithm> <base64 digest>\"", "Upload-Checksum");
-    util::Hasher h(*algorithm);
+    const auto expected = parse_upload_checksum(*checksum);
+    if (!expected) throw HttpError(400, expected.error().message, "Upload-Checksum");
+    util::Hasher h(expected->algorithm);
     h.update(req.body);
     const auto digest = h.finish();
-    if (!util::constant_time_equal(std::string(digest.begin(), digest.end()), *expected)) {
+    if (!util::constant_time_equal(std::string(digest.begin(), digest.end()), expected->digest)) {
       auto r = tus_problem(
-          460, "the chunk's " + name + " does not match; the upload stays at offset " + std::to_string(u.offset),
+          460,
+          "the chunk's " + expected->name + " does not match; the upload stays at offset " + std::to_string(u.offset),
           "Upload-Checksum");
       r.headers.set("Upload-Offset", std::to_string(u.offset));
       return r;

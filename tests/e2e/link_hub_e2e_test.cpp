@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -65,16 +66,6 @@ class LinkHubTest : public ::testing::Test {
     const auto r = enroll(pairing_code(unit));
     EXPECT_EQ(r.status, 200) << r.body;
     return *protocol::decode<protocol::EnrollResponse>(r.body);
-  }
-
-  // A connection as the hub's own login: sees everything.
-  std::unique_ptr<MqttClient> hub_watcher(const std::string& topic) {
-    auto c = std::make_unique<MqttClient>("watcher");
-    EXPECT_EQ(c->connect(mqtt_port(), hub.ca_file(), broker::kHubUser,
-                         broker::hub_password(hub.service().config().hub.state_dir)),
-              0);
-    EXPECT_EQ(c->subscribe(topic), 1);
-    return c;
   }
 
   Json unit_json(const std::string& id) { return as_tech.request("GET", "/api/v1/units/" + id).json(); }
@@ -150,7 +141,9 @@ TEST_F(LinkHubTest, OperatorCommandPrintsACodeThatEnrols) {
 TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   const auto a = enrolled("unit-a");
   const auto b = enrolled("unit-b");
-  auto watcher = hub_watcher("classcam/v1/units/+/state");
+  // What the hub hears is watched through the hub itself: a second connection with the hub's login
+  // would take over its client id (the broker ties client ids to logins) and disconnect it.
+  ASSERT_TRUE(test::wait_until([&] { return hub.service().fleet()->connected(); }, 10s));
 
   MqttClient unit_a("unit-a");
   ASSERT_EQ(unit_a.connect(mqtt_port(), hub.ca_file(), a.mqtt_username, a.mqtt_password), 0);
@@ -179,13 +172,22 @@ TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
       202);
   ASSERT_TRUE(unit_a.wait_message(protocol::topic("unit-a", Channel::commands), 5s));
   // A publishes as B and onto B's commands: the broker drops both.
-  unit_a.publish(protocol::topic("unit-b", Channel::state), "{\"forged\": true}", 1, false);
+  const auto state_of = [](const std::string& unit, protocol::RecorderState st) {
+    protocol::UnitState u;
+    u.unit_id = unit;
+    u.state = st;
+    u.since = util::now_utc();
+    return protocol::encode(u);
+  };
+  unit_a.publish(protocol::topic("unit-b", Channel::state), state_of("unit-b", protocol::RecorderState::recording), 1,
+                 false);
   unit_a.publish(protocol::topic("unit-b", Channel::commands), "{\"forged\": true}", 1, false);
-  // A's own state goes through, and is the only one the watcher sees from A.
-  ASSERT_TRUE(unit_a.publish(protocol::topic("unit-a", Channel::state), "{\"own\": true}", 1, false));
-  ASSERT_TRUE(watcher->wait_message(protocol::topic("unit-a", Channel::state), 5s));
-  std::this_thread::sleep_for(300ms);
-  EXPECT_FALSE(watcher->wait_message(protocol::topic("unit-b", Channel::state), 0ms));
+  // A's own state goes through (sent after the forgery, so once the hub has it, it would have had that).
+  ASSERT_TRUE(
+      unit_a.publish(protocol::topic("unit-a", Channel::state), state_of("unit-a", protocol::RecorderState::idle), 1));
+  ASSERT_TRUE(test::wait_until([&] { return unit_json("unit-a")["state"] == "idle"; }, 5s))
+      << unit_json("unit-a").dump();
+  EXPECT_NE(unit_json("unit-b")["state"], "recording") << unit_json("unit-b").dump();
   for (const auto& m : unit_a.messages()) EXPECT_NE(m.topic.find("/unit-a/"), std::string::npos) << m.topic;
   for (const auto& m : unit_b.messages()) EXPECT_EQ(m.payload.find("forged"), std::string::npos) << m.payload;
 
@@ -216,6 +218,50 @@ TEST_F(LinkHubTest, UnitsAreConfinedToTheirOwnTopicsAndARevokedUnitIsOut) {
   const auto back = enrolled("unit-a");
   MqttClient returned("unit-a");
   EXPECT_EQ(returned.connect(mqtt_port(), hub.ca_file(), back.mqtt_username, back.mqtt_password), 0);
+}
+
+TEST_F(LinkHubTest, AUnitCannotTakeOverTheHubsOrAnotherUnitsClientId) {
+  const auto a = enrolled("unit-a");
+  const auto b = enrolled("unit-b");
+  ASSERT_TRUE(test::wait_until([&] { return hub.service().fleet()->connected(); }, 10s));
+  // A unit the way the firmware connects: client id = unit id, clean session off.
+  auto victim = std::make_unique<MqttClient>("unit-a", false);
+  ASSERT_EQ(victim->connect(mqtt_port(), hub.ca_file(), a.mqtt_username, a.mqtt_password), 0);
+  ASSERT_EQ(victim->subscribe(protocol::topic("unit-a", Channel::commands)), 1);
+  const auto hub_connections = hub.service().fleet()->connections();
+
+  // Unit B's login with the hub's client id (as it is now, and as it was: "classcam-hub-<pid>"), then
+  // with unit A's. Each login is valid, so the broker lets each in, as B.
+  std::vector<std::unique_ptr<MqttClient>> attackers;
+  for (const auto& id : {std::string(broker::kHubUser),
+                         std::string(broker::kHubUser) + "-" + std::to_string(::getpid()), std::string("unit-a")}) {
+    attackers.push_back(std::make_unique<MqttClient>(id, false));
+    EXPECT_EQ(attackers.back()->connect(mqtt_port(), hub.ca_file(), b.mqtt_username, b.mqtt_password), 0) << id;
+  }
+  EXPECT_FALSE(victim->wait_disconnected(1s)) << "unit A was kicked off by a client claiming its id";
+  EXPECT_TRUE(hub.service().fleet()->connected());
+  EXPECT_EQ(hub.service().fleet()->connections(), hub_connections) << "the hub was disconnected";
+  // ... and the hub still reaches A.
+  ASSERT_EQ(
+      as_tech.request("POST", "/api/v1/units/unit-a/commands", R"({"action": "snapshot"})", json_headers()).status,
+      202);
+  EXPECT_TRUE(victim->wait_message(protocol::topic("unit-a", Channel::commands), 5s));
+  attackers.clear();
+
+  // The persistent session still works with the id bound to the login: a command sent while A is away
+  // arrives when A comes back (without subscribing again).
+  victim->disconnect();
+  victim.reset();
+  const auto queued =
+      as_tech.request("POST", "/api/v1/units/unit-a/commands", R"({"action": "snapshot"})", json_headers());
+  ASSERT_EQ(queued.status, 202) << queued.body;
+  const std::string queued_id = queued.json()["id"];
+  MqttClient back("unit-a", false);
+  ASSERT_EQ(back.connect(mqtt_port(), hub.ca_file(), a.mqtt_username, a.mqtt_password), 0);
+  const auto m = back.wait_message(protocol::topic("unit-a", Channel::commands), 5s);
+  ASSERT_TRUE(m) << "the queued command did not arrive";
+  EXPECT_NE(m->payload.find(queued_id), std::string::npos) << m->payload;
+  EXPECT_EQ(hub.service().fleet()->connections(), hub_connections);
 }
 
 TEST_F(LinkHubTest, FleetShowsOnlineStateTelemetryAndCommandResults) {
