@@ -36,7 +36,7 @@ class UntrustedBytesServerTest : public ::testing::Test {
   std::uint16_t port = 0;
 
   // `front`, when given, sees every request before the router (a stand-in for web::dispatch).
-  void start(Handler front = nullptr) {
+  void start(const Handler& front = nullptr) {
     router.add("GET", "/alive", Access::anyone(), [](Request&) { return json(200, {{"ok", true}}); });
     router.add("GET", "/items/{id}", Access::anyone(),
                [](Request& r) -> Response { throw HttpError(404, "no item " + r.param("id"), "id"); });
