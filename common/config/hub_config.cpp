@@ -40,9 +40,19 @@ HubConfig read(TomlReader& root) {
     }
     h.max_body_bytes = static_cast<std::uint64_t>(
         s.integer("max_body_bytes", static_cast<std::int64_t>(h.max_body_bytes), 64 * 1024, 1LL << 30));
+    h.max_json_body_bytes = static_cast<std::uint64_t>(
+        s.integer("max_json_body_bytes", static_cast<std::int64_t>(h.max_json_body_bytes), 4 * 1024, 1LL << 30));
+    h.max_anonymous_body_bytes = static_cast<std::uint64_t>(
+        s.integer("max_anonymous_body_bytes", static_cast<std::int64_t>(h.max_anonymous_body_bytes), 1024, 1LL << 30));
+    h.handshake_timeout_s =
+        static_cast<std::uint32_t>(s.integer("handshake_timeout_s", h.handshake_timeout_s, 1, 3600));
     h.read_timeout_s = static_cast<std::uint32_t>(s.integer("read_timeout_s", h.read_timeout_s, 1, 3600));
+    h.min_body_bytes_per_s = static_cast<std::uint64_t>(
+        s.integer("min_body_bytes_per_s", static_cast<std::int64_t>(h.min_body_bytes_per_s), 1, 1LL << 40));
     h.idle_timeout_s = static_cast<std::uint32_t>(s.integer("idle_timeout_s", h.idle_timeout_s, 1, 3600));
     h.max_connections = static_cast<std::uint32_t>(s.integer("max_connections", h.max_connections, 1, 100000));
+    h.max_connections_per_address =
+        static_cast<std::uint32_t>(s.integer("max_connections_per_address", h.max_connections_per_address, 1, 100000));
     h.max_pipelined = static_cast<std::uint32_t>(s.integer("max_pipelined", h.max_pipelined, 1, 64));
     h.threads = static_cast<std::uint32_t>(s.integer("threads", h.threads, 0, 64));
     s.finish();

@@ -25,10 +25,15 @@ struct HubConfig {
     std::uint16_t port = 8443;
     std::filesystem::path tls_cert;  // PEM chain; empty = self-signed one generated into state_dir
     std::filesystem::path tls_key;
-    std::uint64_t max_body_bytes = 16 * 1024 * 1024;  // per request (one tus PATCH chunk)
+    std::uint64_t max_body_bytes = 16 * 1024 * 1024;    // an upload request (one tus chunk, streamed to disk)
+    std::uint64_t max_json_body_bytes = 64 * 1024;      // any other request with a valid credential
+    std::uint64_t max_anonymous_body_bytes = 8 * 1024;  // a request without one (sign-in, enrolment)
+    std::uint32_t handshake_timeout_s = 10;
     std::uint32_t read_timeout_s = 30;
+    std::uint64_t min_body_bytes_per_s = 8192;
     std::uint32_t idle_timeout_s = 60;
     std::uint32_t max_connections = 512;
+    std::uint32_t max_connections_per_address = 64;
     std::uint32_t max_pipelined = 8;
     std::uint32_t threads = 0;  // threads serving HTTPS; 0 = one per CPU core, at most 8
     bool operator==(const Http&) const = default;

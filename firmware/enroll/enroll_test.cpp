@@ -31,29 +31,33 @@ class FakeHub {
     hub::http::ServerOptions o;
     o.cert_chain = material.cert_chain;
     o.key = material.key;
-    server = std::make_unique<hub::http::Server>(io, o, [this](hub::http::Request& req, const hub::http::Reply& reply) {
-      hub::http::Response res;
-      if (req.method == "GET" && req.path == "/api/v1/enroll/ca") {
-        res.headers.set("Content-Type", "application/x-pem-file");
-        res.body = ca_pem;
-      } else if (req.method == "POST" && req.path == "/api/v1/enroll") {
-        {
-          const std::lock_guard lock(mutex);
-          posted.push_back(req.body);
-        }
-        if (!refusal.empty()) {
-          res.status = 403;
-          res.headers.set("Content-Type", "application/problem+json");
-          res.body = protocol::Json{{"title", "Forbidden"}, {"status", 403}, {"detail", refusal}}.dump();
-        } else {
-          res.headers.set("Content-Type", "application/json");
-          res.body = protocol::encode(answer());
-        }
-      } else {
-        res.status = 404;
-      }
-      reply(std::move(res));
-    });
+    server = std::make_unique<hub::http::Server>(
+        io, o,
+        hub::http::admit_all(
+            [this](hub::http::Request& req, const hub::http::Reply& reply) {
+              hub::http::Response res;
+              if (req.method == "GET" && req.path == "/api/v1/enroll/ca") {
+                res.headers.set("Content-Type", "application/x-pem-file");
+                res.body = ca_pem;
+              } else if (req.method == "POST" && req.path == "/api/v1/enroll") {
+                {
+                  const std::lock_guard lock(mutex);
+                  posted.push_back(req.body);
+                }
+                if (!refusal.empty()) {
+                  res.status = 403;
+                  res.headers.set("Content-Type", "application/problem+json");
+                  res.body = protocol::Json{{"title", "Forbidden"}, {"status", 403}, {"detail", refusal}}.dump();
+                } else {
+                  res.headers.set("Content-Type", "application/json");
+                  res.body = protocol::encode(answer());
+                }
+              } else {
+                res.status = 404;
+              }
+              reply(std::move(res));
+            },
+            64 * 1024));
     port = server->start();
     thread = std::thread([this] { io.run(); });
   }

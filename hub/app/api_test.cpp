@@ -378,3 +378,70 @@ TEST_F(ApiTest, TheUnitsScheduleIsAProtocolMessage) {
   EXPECT_EQ(s->observations[0].teacher_name, "Name of khan");
   EXPECT_EQ(s->unit_id, "room-12");
 }
+
+// Issue 11, finding 3, through the hub's configuration: every request is refused from its header with
+// the limit for who asks (the clients here never send the bodies they announce), before the hub reads
+// or authenticates anything more.
+TEST(HubLimits, BodiesAreRefusedFromTheHeaderByWhoAsks) {
+  TestHub hub{[] {
+    auto c = testkit::test_config("unused");
+    c.http.max_anonymous_body_bytes = 2048;
+    c.http.max_json_body_bytes = 16 * 1024;
+    return c;
+  }()};
+  const auto admin = hub.add_person("head", store::Role::admin);
+  auto anonymous = hub.client();
+  anonymous.send_raw(
+      "POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 4096\r\n\r\n");
+  auto r = anonymous.read_response();
+  EXPECT_EQ(r.status, 413);
+  EXPECT_NE(r.body.find("at most 2048"), std::string::npos) << r.body;
+  EXPECT_TRUE(anonymous.closed_by_peer()) << "the body it announced is not read";
+  EXPECT_EQ(hub.client()
+                .request("POST", "/api/v1/auth/login", Json{{"login", "head"}, {"password", admin.password}}.dump(),
+                         json_headers())
+                .status,
+            200)
+      << "a sign-in fits";
+
+  auto no_credential = hub.client();
+  no_credential.send_raw(
+      "POST /api/v1/rooms HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 16777216\r\n\r\n");
+  EXPECT_EQ(no_credential.read_response().status, 401);
+
+  auto as_admin = hub.client(admin.token);
+  EXPECT_EQ(
+      as_admin.request("POST", "/api/v1/rooms", Json{{"name", std::string(20 * 1024, 'n')}}.dump(), json_headers())
+          .status,
+      413)
+      << "past http.max_json_body_bytes";
+  EXPECT_EQ(as_admin.request("POST", "/api/v1/rooms", Json{{"name", "Room 1"}}.dump(), json_headers()).status, 201);
+}
+
+// Issue 11, finding 4, through the hub's configuration: an address has at most
+// http.max_connections_per_address connections; more are closed at once, and its slots come back.
+TEST(HubLimits, AnAddressGetsAtMostItsConnections) {
+  TestHub hub{[] {
+    auto c = testkit::test_config("unused");
+    c.http.max_connections_per_address = 2;
+    return c;
+  }()};
+  auto a = hub.client();
+  auto b = hub.client();
+  EXPECT_EQ(a.request("GET", "/api/v1/health").status, 200);
+  EXPECT_EQ(b.request("GET", "/api/v1/health").status, 200);
+  auto c = hub.client();
+  EXPECT_THROW(c.connect(), std::runtime_error);
+  a.close();
+  int status = 0;
+  for (int i = 0; i < 100 && status != 200; ++i) {
+    try {
+      status = c.request("GET", "/api/v1/health").status;
+    } catch (const std::runtime_error&) {
+      std::this_thread::sleep_for(50ms);  // the hub has not yet seen the close
+    }
+  }
+  EXPECT_EQ(status, 200);
+}

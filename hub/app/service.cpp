@@ -226,9 +226,11 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
                                                                std::chrono::hours(cfg.storage.upload_expiry_hours)},
                                                s.workers_exec());
 
-  s.router = std::make_unique<http::Router>([&s](const http::Request& req) {
-    return s.authenticator->authenticate(req.header("Cookie"), req.header("Authorization"), req.remote_address);
-  });
+  s.router = std::make_unique<http::Router>(
+      [&s](const http::Request& req) {
+        return s.authenticator->authenticate(req.header("Cookie"), req.header("Authorization"), req.remote_address);
+      },
+      http::BodyLimits{cfg.http.max_anonymous_body_bytes, cfg.http.max_json_body_bytes, cfg.http.max_body_bytes});
   s.api_ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*s.store, *s.authenticator, *s.auditor, s.workers_exec(), cfg.hub.name, cfg.hub.timezone});
   {
@@ -288,13 +290,14 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
   o.port = cfg.http.port;
   o.cert_chain = s.tls.cert_chain;
   o.key = s.tls.key;
-  o.max_body_bytes = cfg.http.max_body_bytes;
+  o.handshake_timeout = std::chrono::seconds(cfg.http.handshake_timeout_s);
   o.read_timeout = std::chrono::seconds(cfg.http.read_timeout_s);
+  o.min_body_bytes_per_s = cfg.http.min_body_bytes_per_s;
   o.idle_timeout = std::chrono::seconds(cfg.http.idle_timeout_s);
   o.max_connections = cfg.http.max_connections;
+  o.max_connections_per_address = cfg.http.max_connections_per_address;
   o.max_pipelined = cfg.http.max_pipelined;
-  s.server = std::make_unique<http::Server>(
-      s.io, o, [&s](http::Request& req, const http::Reply& reply) { web::dispatch(*s.router, req, reply); });
+  s.server = std::make_unique<http::Server>(s.io, o, [&s](http::Request& req) { return web::admit(*s.router, req); });
 }
 
 Service::~Service() {

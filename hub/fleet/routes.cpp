@@ -239,22 +239,24 @@ void FleetRoutes::add(http::Router& router) {
       },
       "one command and its result");
 
-  router.add(
-      "PUT", "/api/v1/unit/snapshots/{command_id}", Access::unit(),
-      [this](Request& req) {
-        const auto c = ctx_.store.command(req.principal.id, req.param("command_id"));
-        if (!c || c->action != "snapshot") throw HttpError(404, "no snapshot command " + req.param("command_id"));
-        if (req.header("Content-Type") != "image/jpeg") throw HttpError(415, "Content-Type must be image/jpeg");
-        if (req.body.size() > kMaxSnapshotBytes) throw HttpError(413, "a snapshot is at most 4 MiB");
-        if (req.body.size() < 4 || static_cast<unsigned char>(req.body[0]) != 0xFF ||
-            static_cast<unsigned char>(req.body[1]) != 0xD8) {
-          throw HttpError(400, "body: not a JPEG image");
-        }
-        fs::create_directories(ctx_.snapshot_dir);
-        broker::write_file_atomically(ctx_.snapshot_dir / (req.principal.id + ".jpg"), req.body);
-        return http::no_content();
-      },
-      "a unit uploads the JPEG a snapshot command asked for");
+  router
+      .add(
+          "PUT", "/api/v1/unit/snapshots/{command_id}", Access::unit(),
+          [this](Request& req) {
+            const auto c = ctx_.store.command(req.principal.id, req.param("command_id"));
+            if (!c || c->action != "snapshot") throw HttpError(404, "no snapshot command " + req.param("command_id"));
+            if (req.header("Content-Type") != "image/jpeg") throw HttpError(415, "Content-Type must be image/jpeg");
+            if (req.body.size() > kMaxSnapshotBytes) throw HttpError(413, "a snapshot is at most 4 MiB");
+            if (req.body.size() < 4 || static_cast<unsigned char>(req.body[0]) != 0xFF ||
+                static_cast<unsigned char>(req.body[1]) != 0xD8) {
+              throw HttpError(400, "body: not a JPEG image");
+            }
+            fs::create_directories(ctx_.snapshot_dir);
+            broker::write_file_atomically(ctx_.snapshot_dir / (req.principal.id + ".jpg"), req.body);
+            return http::no_content();
+          },
+          "a unit uploads the JPEG a snapshot command asked for")
+      .with_body(http::BodySize::upload);
 
   router.add(
       "GET", "/api/v1/units/{id}/snapshot", staff(),

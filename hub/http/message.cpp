@@ -57,6 +57,15 @@ std::optional<std::string> Request::query_param(const std::string& name) const {
   return it->second;
 }
 
+Admit admit_all(Handler handler, std::uint64_t max_body_bytes) {
+  return [handler = std::move(handler), max_body_bytes](Request&) {
+    Admission a;
+    a.max_body_bytes = max_body_bytes;
+    a.handler = handler;
+    return a;
+  };
+}
+
 std::optional<std::string> percent_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

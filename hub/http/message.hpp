@@ -90,6 +90,45 @@ using Reply = std::function<void(Response)>;
 // A handler may reply at once or later (after work on the worker pool).
 using Handler = std::function<void(Request&, Reply)>;
 
+// Where a body goes that must not be held in memory (a tus PATCH chunk goes to its upload's file).
+// The server calls write() for each piece as it arrives, in order, on the connection's strand, so it
+// must not block for long (a pwrite into the page cache, not an fsync). Then exactly one of: the
+// request's handler runs (the body is complete, or write() returned false), or abandon() is called (the
+// body will never be complete: the connection broke or missed its deadline, or the hub is stopping).
+class BodySink {
+ public:
+  virtual ~BodySink() = default;
+  // False stops reading: the handler then runs and answers (it knows why from its sink), and the
+  // connection is closed after the answer, because the rest of the body was not read.
+  virtual bool write(std::string_view piece) = 0;
+  virtual void abandon() noexcept = 0;
+};
+
+// What to do with a request whose header is in, decided before any of its body is read (the router
+// resolves the route and authenticates from the header). Either `refusal` is set (sent at once; the
+// connection is closed when the request announced a body, rather than reading it), or `handler` is,
+// and runs once the body is in: in Request::body, up to `max_body_bytes` (more is refused with 413),
+// or, when `sink` is set, written to the sink instead.
+struct Admission {
+  std::optional<Response> refusal;
+  std::uint64_t max_body_bytes = 0;
+  std::shared_ptr<BodySink> sink;
+  Handler handler;
+
+  static Admission refuse(Response r) {
+    Admission a;
+    a.refusal = std::move(r);
+    return a;
+  }
+};
+
+// Called by the server with a request's header (Request::body empty), on the connection's strand.
+// Must not block and must not throw.
+using Admit = std::function<Admission(Request&)>;
+
+// Admits every request to `handler`, with bodies in memory up to `max_body_bytes` (fakes in tests).
+Admit admit_all(Handler handler, std::uint64_t max_body_bytes);
+
 // Splits "/a/b?x=1&y=%20" into the path and decoded query parameters.
 void split_target(std::string_view target, std::string& path, std::map<std::string, std::string>& query);
 // Percent-decoding; nullopt when malformed. `plus_is_space` for query strings.

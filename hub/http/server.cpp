@@ -17,9 +17,11 @@
 
 #include <atomic>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/log/log.hpp"
@@ -84,9 +86,106 @@ struct HubBody {
   };
 };
 
+// A request body kept in memory, or handed piece by piece to a BodySink as it arrives.
+struct InBody {
+  struct value_type {
+    std::string text;
+    std::shared_ptr<BodySink> sink;
+    std::uint64_t received = 0;
+    bool sink_stopped = false;  // write() returned false: the handler answers
+    bool sink_failed = false;   // write() threw: the request is abandoned
+  };
+
+  class reader {
+   public:
+    template <bool isRequest, class Fields>
+    reader(bhttp::header<isRequest, Fields>& /*header*/, value_type& body) : body_(body) {}
+
+    void init(const boost::optional<std::uint64_t>& length, beast::error_code& ec) {
+      ec = {};
+      // The length was checked against the admission's limit before the body was read.
+      if (!body_.sink && length) body_.text.reserve(static_cast<std::size_t>(*length));
+    }
+
+    template <class ConstBufferSequence>
+    std::size_t put(const ConstBufferSequence& buffers, beast::error_code& ec) {
+      ec = {};
+      std::size_t n = 0;
+      for (auto it = net::buffer_sequence_begin(buffers); it != net::buffer_sequence_end(buffers); ++it) {
+        const net::const_buffer b = *it;
+        const std::string_view piece(static_cast<const char*>(b.data()), b.size());
+        if (body_.sink) {
+          bool ok = false;
+          try {
+            ok = body_.sink->write(piece);
+          } catch (...) {
+            body_.sink_failed = true;
+          }
+          if (!ok) {
+            body_.sink_stopped = !body_.sink_failed;
+            ec = beast::errc::make_error_code(beast::errc::operation_canceled);
+            return n;
+          }
+        } else {
+          body_.text.append(piece);
+        }
+        n += piece.size();
+        body_.received += piece.size();
+      }
+      return n;
+    }
+
+    void finish(beast::error_code& ec) { ec = {}; }
+
+   private:
+    value_type& body_;
+  };
+};
+
 using OutMessage = bhttp::response<HubBody>;
 using OutSerializer = bhttp::response_serializer<HubBody>;
-using InParser = bhttp::request_parser<bhttp::string_body>;
+using InParser = bhttp::request_parser<InBody>;
+using InMessage = bhttp::request<InBody>;
+
+// RFC 9112 6.1: the hub decodes chunked and nothing else. Anything else (gzip, "chunked" twice, chunked
+// not last) would be read as no body at all, and what follows served as the next request: refused.
+std::optional<std::string> transfer_encoding_problem(const InMessage& msg) {
+  std::vector<std::string> codings;
+  for (const auto& f : msg) {
+    if (f.name() != bhttp::field::transfer_encoding) continue;
+    std::string_view v(f.value().data(), f.value().size());
+    while (!v.empty()) {
+      const auto comma = v.find(',');
+      std::string_view token = v.substr(0, comma);
+      while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+      while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+      if (!token.empty()) codings.emplace_back(token);
+      if (comma == std::string_view::npos) break;
+      v.remove_prefix(comma + 1);
+    }
+  }
+  if (codings.empty()) {
+    for (const auto& f : msg) {
+      if (f.name() == bhttp::field::transfer_encoding) return "an empty Transfer-Encoding is not allowed";
+    }
+    return std::nullopt;
+  }
+  if (codings.size() == 1 && iequals(codings.front(), "chunked")) return std::nullopt;
+  std::string list;
+  for (const auto& c : codings) list += (list.empty() ? "" : ", ") + c;
+  return "Transfer-Encoding \"" + list + "\" is not supported; send Content-Length or Transfer-Encoding: chunked";
+}
+
+// RFC 9112 3.2: an HTTP/1.1 request carries exactly one Host; no request carries two.
+std::optional<std::string> host_problem(const InMessage& msg) {
+  std::size_t n = 0;
+  for (const auto& f : msg) {
+    if (f.name() == bhttp::field::host) ++n;
+  }
+  if (n > 1) return "the request has " + std::to_string(n) + " Host headers; send exactly one";
+  if (n == 0 && msg.version() >= 11) return "an HTTP/1.1 request needs a Host header";
+  return std::nullopt;
+}
 
 std::string address_of(const tcp::socket& s) {
   beast::error_code ec;
@@ -102,17 +201,17 @@ std::string address_of(const tcp::socket& s) {
 class Session;
 
 struct Server::State : std::enable_shared_from_this<Server::State> {
-  State(net::io_context& io_in, ServerOptions o, Handler h)
+  State(net::io_context& io_in, ServerOptions o, Admit a)
       : io(io_in),
         options(std::move(o)),
-        handler(std::move(h)),
+        admit(std::move(a)),
         acceptor(net::make_strand(io_in)),
         grace_timer(acceptor.get_executor()),
         accept_timer(acceptor.get_executor()) {}
 
   net::io_context& io;
   ServerOptions options;
-  Handler handler;
+  Admit admit;
   ssl::context tls{ssl::context::tls_server};
   tcp::acceptor acceptor;
   net::steady_timer grace_timer;   // on the acceptor's strand
@@ -121,6 +220,8 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 
   mutable std::mutex mutex;  // guards the members below
   std::map<std::uint64_t, std::weak_ptr<Session>> sessions;
+  std::map<std::string, std::uint32_t> per_address;  // open connections by remote address
+  std::set<std::string> capped;                      // addresses at their cap (warned about once)
   std::uint64_t next_id = 0;
   bool stopping = false;
   bool accept_paused = false;
@@ -128,21 +229,25 @@ struct Server::State : std::enable_shared_from_this<Server::State> {
 
   void accept();
   void on_accept(beast::error_code ec, tcp::socket socket);
-  void session_ended(std::uint64_t id);
+  void session_ended(std::uint64_t id, const std::string& address);
   void drained();
 };
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, std::shared_ptr<Server::State> state, std::uint64_t id)
-      : state_(std::move(state)), id_(id), remote_(address_of(socket)), stream_(std::move(socket), state_->tls) {}
+  Session(tcp::socket&& socket, std::shared_ptr<Server::State> state, std::uint64_t id, std::string remote)
+      : state_(std::move(state)), id_(id), remote_(std::move(remote)), stream_(std::move(socket), state_->tls) {}
 
-  ~Session() { state_->session_ended(id_); }
+  ~Session() {
+    abandon_pending();
+    state_->session_ended(id_, remote_);
+  }
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->phase_ = Phase::handshake;
-      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.read_timeout);
+      // Short: a connection that never completes its handshake must not hold a slot for long.
+      beast::get_lowest_layer(self->stream_).expires_after(self->state_->options.handshake_timeout);
       self->stream_.async_handshake(ssl::stream_base::server, [self](beast::error_code ec) { self->on_handshake(ec); });
     });
   }
@@ -151,7 +256,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void stop() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
       self->stopping_ = true;
-      const bool idle_read = self->phase_ == Phase::reading_header && !(self->parser_ && self->parser_->got_some());
+      const bool idle_read = self->phase_ == Phase::idle ||
+                             (self->phase_ == Phase::reading_header && !(self->parser_ && self->parser_->got_some()));
       if ((self->phase_ == Phase::handshake || idle_read) && self->queue_.empty() && !self->writing_) {
         beast::error_code ec;
         beast::get_lowest_layer(self->stream_).socket().cancel(ec);
@@ -167,14 +273,21 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
-  enum class Phase { handshake, reading_header, reading_body, waiting, closing };
+  // idle: waiting for the first byte of a keep-alive connection's next request.
+  enum class Phase { handshake, idle, reading_header, reading_body, waiting, closing };
+  using Clock = std::chrono::steady_clock;
   struct Slot {
     std::uint64_t seq = 0;
     std::optional<Response> response;
     bool keep_alive = true;
     std::string method;
     std::string target;
-    std::chrono::steady_clock::time_point started;
+    Clock::time_point started;
+  };
+  // A request admitted from its header whose body is being read.
+  struct Pending {
+    Request request;
+    Admission admission;
   };
 
   void on_handshake(beast::error_code ec) {
@@ -182,7 +295,8 @@ class Session : public std::enable_shared_from_this<Session> {
       state_->logger->debug("{}: TLS handshake failed: {}", remote_, ec.message());
       return;
     }
-    do_read();
+    // The first request's header must be in within read_timeout of the handshake.
+    read_header(Clock::now() + state_->options.read_timeout);
   }
 
   void do_read() {
@@ -196,15 +310,27 @@ class Session : public std::enable_shared_from_this<Session> {
       phase_ = Phase::waiting;  // resumes once the front response is written
       return;
     }
+    if (buffer_.size() > 0) return read_header(Clock::now() + state_->options.read_timeout);  // pipelined
+    // A keep-alive connection may idle for idle_timeout; once the next request's first byte is in,
+    // its header has read_timeout, however slowly it comes.
+    phase_ = Phase::idle;
+    beast::get_lowest_layer(stream_).expires_after(state_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(16 * 1024),
+                            [self = shared_from_this()](beast::error_code e, std::size_t n) {
+                              self->buffer_.commit(n);
+                              if (e) return self->on_read_error(e);
+                              self->read_header(Clock::now() + self->state_->options.read_timeout);
+                            });
+  }
+
+  void read_header(Clock::time_point deadline) {
     phase_ = Phase::reading_header;
     parser_.emplace();
-    parser_->body_limit(state_->options.max_body_bytes);
     parser_->header_limit(16 * 1024);
-    // The first request must come within read_timeout of the handshake; after that the client may
-    // keep the connection open, idle, for idle_timeout. (The timer cannot be changed while the read is
-    // pending, so a pipelined read also gets idle_timeout.) The body is read under read_timeout below.
-    beast::get_lowest_layer(stream_).expires_after(first_ ? state_->options.read_timeout
-                                                          : state_->options.idle_timeout);
+    // The body limit is the admission's, set once the header is in; a Content-Length is checked then.
+    // (Not boost::none: Beast 1.74 compares a Content-Length with an empty limit as "over it".)
+    parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+    beast::get_lowest_layer(stream_).expires_at(deadline);
     bhttp::async_read_header(stream_, buffer_, *parser_,
                              [self = shared_from_this()](beast::error_code e, std::size_t) { self->on_header(e); });
   }
@@ -212,14 +338,54 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     first_ = false;
-    const auto length = parser_->content_length();
-    if (length && *length > state_->options.max_body_bytes) {
-      return refuse(413, "the request body is " + std::to_string(*length) + " bytes; this hub accepts at most " +
-                             std::to_string(state_->options.max_body_bytes) + " per request");
+    auto& msg = parser_->get();
+    Request req;
+    req.method = std::string(msg.method_string());
+    req.target = std::string(msg.target());
+    split_target(req.target, req.path, req.query);
+    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+    req.remote_address = remote_;
+    req.keep_alive = msg.keep_alive() && !stopping_;
+    if (const auto why = transfer_encoding_problem(msg)) return refuse(501, *why, &req);
+    if (const auto why = host_problem(msg)) return refuse(400, *why, &req);
+
+    Admission admission;
+    try {
+      admission = state_->admit(req);
+    } catch (const std::exception& e) {
+      state_->logger->error("{} {}: admitting the request failed: {}", req.method, req.path, e.what());
+      return refuse(500, "the hub could not take this request; the error is in its log", &req);
+    } catch (...) {
+      state_->logger->error("{} {}: admitting the request failed", req.method, req.path);
+      return refuse(500, "the hub could not take this request; the error is in its log", &req);
     }
-    const auto& req = parser_->get();
-    if (iequals(std::string(req[bhttp::field::expect]), "100-continue") && queue_.empty() && !writing_ &&
-        !parser_->is_done()) {
+    const bool has_body = !parser_->is_done();
+    if (admission.refusal) {
+      // Refused from the header alone. A body it announced is not read: the connection closes instead.
+      if (has_body) return answer(req, std::move(*admission.refusal), /*close=*/true);
+      answer(req, std::move(*admission.refusal), !req.keep_alive);
+      if (req.keep_alive) do_read();
+      return;
+    }
+    if (!admission.handler) {
+      if (admission.sink) admission.sink->abandon();
+      state_->logger->error("{} {}: admitted without a handler", req.method, req.path);
+      return refuse(500, "the hub could not take this request; the error is in its log", &req);
+    }
+    body_limit_ = admission.max_body_bytes;
+    const auto length = parser_->content_length();
+    if (length && *length > body_limit_) {
+      if (admission.sink) admission.sink->abandon();
+      return refuse(413,
+                    "the request body is " + std::to_string(*length) + " bytes; " + req.method + " " + req.path +
+                        " takes at most " + std::to_string(body_limit_),
+                    &req);
+    }
+    parser_->body_limit(body_limit_);
+    msg.body().sink = admission.sink;
+    pending_.emplace(Pending{std::move(req), std::move(admission)});
+
+    if (iequals(std::string(msg[bhttp::field::expect]), "100-continue") && queue_.empty() && !writing_ && has_body) {
       // curl and other clients wait (a second, by default) for this before sending a large body.
       continue_ = std::make_unique<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
       writing_ = true;
@@ -228,32 +394,48 @@ class Session : public std::enable_shared_from_this<Session> {
         self->writing_ = false;
         self->continue_.reset();
         if (e) return self->close();
+        self->body_started_ = Clock::now();
         self->read_body();
         self->maybe_write();
       });
       return;
     }
+    body_started_ = Clock::now();
     read_body();
   }
 
+  // The body's deadline moves with what has arrived: read_timeout of grace, then min_body_bytes_per_s
+  // on average, so a body trickled in a byte at a time ends at its deadline however often bytes come.
   void read_body() {
     phase_ = Phase::reading_body;
     if (parser_->is_done()) return on_request();
-    beast::get_lowest_layer(stream_).expires_after(state_->options.read_timeout);
+    const auto received = parser_->get().body().received;
+    const auto rate = std::max<std::uint64_t>(state_->options.min_body_bytes_per_s, 1);
+    const auto earned = std::chrono::microseconds(received / rate * 1'000'000 + received % rate * 1'000'000 / rate);
+    beast::get_lowest_layer(stream_).expires_at(body_started_ + state_->options.read_timeout + earned);
     bhttp::async_read_some(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code e, std::size_t) {
+      if (self->parser_->get().body().sink_stopped) return self->on_request();
       if (e) return self->on_read_error(e);
       self->read_body();
     });
   }
 
   void on_read_error(beast::error_code ec) {
+    const bool had_body = pending_.has_value();
+    const std::uint64_t received = parser_ ? parser_->get().body().received : 0;
+    abandon_pending();
     phase_ = Phase::waiting;
     read_closed_ = true;
     if (ec == bhttp::error::body_limit) {
-      return refuse(413, "the request body is larger than this hub accepts (" +
-                             std::to_string(state_->options.max_body_bytes) + " bytes)");
+      return refuse(413,
+                    "the request body is larger than this request takes (" + std::to_string(body_limit_) + " bytes)");
     }
     if (ec == bhttp::error::header_limit) return refuse(431, "the request headers are too large");
+    if (had_body && ec == beast::error::timeout) {
+      state_->logger->info("{}: closed a request whose body came too slowly ({} bytes in {} s)", remote_, received,
+                           std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - body_started_).count());
+      return finish_if_idle();
+    }
     const bool quiet = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
                        ec == ssl::error::stream_truncated || ec == beast::error::timeout ||
                        ec == net::error::operation_aborted || ec == net::error::connection_reset;
@@ -264,18 +446,37 @@ class Session : public std::enable_shared_from_this<Session> {
     finish_if_idle();
   }
 
-  // Answers a request that cannot be read, then closes.
-  void refuse(int status, const std::string& detail) {
-    read_closed_ = true;
-    phase_ = Phase::waiting;
+  // The body of a request admitted from its header will not be completed.
+  void abandon_pending() {
+    if (!pending_) return;
+    auto sink = std::move(pending_->admission.sink);
+    pending_.reset();
+    if (sink) sink->abandon();
+  }
+
+  // Answers a request that cannot be read (or whose body will not be), then closes.
+  void refuse(int status, const std::string& detail, const Request* req = nullptr) {
+    auto res = problem(status, detail);
+    Request unknown;
+    unknown.method = "?";
+    unknown.target = "?";
+    answer(req != nullptr ? *req : unknown, std::move(res), /*close=*/true);
+  }
+
+  // Queues a response decided without a handler; with `close`, nothing more is read.
+  void answer(const Request& req, Response res, bool close) {
+    close = close || res.close;
     Slot s;
     s.seq = ++seq_;
-    s.keep_alive = false;
-    s.method = "?";
-    s.target = "?";
-    s.started = std::chrono::steady_clock::now();
-    auto res = problem(status, detail);
-    res.close = true;
+    s.keep_alive = !close;
+    s.method = req.method;
+    s.target = req.target;
+    s.started = Clock::now();
+    if (close) {
+      res.close = true;
+      read_closed_ = true;
+      phase_ = Phase::waiting;
+    }
     s.response = std::move(res);
     queue_.push_back(std::move(s));
     maybe_write();
@@ -284,21 +485,19 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_request() {
     auto msg = parser_->release();
     parser_.reset();
-    Request req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    split_target(req.target, req.path, req.query);
-    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(msg.body());
-    req.remote_address = remote_;
-    req.keep_alive = msg.keep_alive() && !stopping_;
+    Pending p = std::move(*pending_);
+    pending_.reset();
+    Request& req = p.request;
+    req.body = std::move(msg.body().text);
+    // A sink that stopped early leaves the rest of the body unread: nothing more can be read after it.
+    if (msg.body().sink_stopped || stopping_) req.keep_alive = false;
 
     Slot s;
     s.seq = ++seq_;
     s.keep_alive = req.keep_alive;
     s.method = req.method;
     s.target = req.target;
-    s.started = std::chrono::steady_clock::now();
+    s.started = Clock::now();
     const std::uint64_t seq = s.seq;
     queue_.push_back(std::move(s));
 
@@ -311,10 +510,13 @@ class Session : public std::enable_shared_from_this<Session> {
                 [self, seq, res = std::move(res)]() mutable { self->on_response(seq, std::move(res)); });
     };
     try {
-      state_->handler(req, reply);
+      p.admission.handler(req, reply);
+    } catch (const std::exception& e) {
+      state_->logger->error("{} {}: the handler failed: {}", req.method, req.path, e.what());
+      reply(internal_error());
     } catch (...) {
       // Last resort on the I/O thread: the handler failed before replying (its own guard failed too).
-      state_->logger->error("{} \"{} {}\": the handler failed; answered 500", remote_, req.method, req.target);
+      state_->logger->error("{} {}: the handler failed", req.method, req.path);
       reply(internal_error());
     }
 
@@ -399,13 +601,14 @@ class Session : public std::enable_shared_from_this<Session> {
   void finish_if_idle() {
     if (queue_.empty() && !writing_ && (read_closed_ || stopping_) && phase_ != Phase::reading_body &&
         phase_ != Phase::closing) {
-      if (phase_ == Phase::reading_header && !stopping_) return;
+      if ((phase_ == Phase::idle || phase_ == Phase::reading_header) && !stopping_) return;
       close();
     }
   }
 
   void close() {
     if (phase_ == Phase::closing) return;
+    abandon_pending();
     phase_ = Phase::closing;
     // Clients normally answer close_notify at once; one that does not is not waited for long.
     beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(2));
@@ -426,6 +629,9 @@ class Session : public std::enable_shared_from_this<Session> {
   std::unique_ptr<OutMessage> out_;
   std::unique_ptr<OutSerializer> serializer_;
   std::unique_ptr<bhttp::response<bhttp::empty_body>> continue_;
+  std::optional<Pending> pending_;
+  std::uint64_t body_limit_ = 0;
+  Clock::time_point body_started_;
   std::uint64_t bytes_ = 0;
   std::uint64_t seq_ = 0;
   Phase phase_ = Phase::handshake;
@@ -450,16 +656,37 @@ void Server::State::on_accept(beast::error_code ec, tcp::socket socket) {
     accept_timer.async_wait([self = shared_from_this()](beast::error_code) { self->accept(); });
     return;
   }
+  std::string address = address_of(socket);
   std::shared_ptr<Session> session;
   bool pause = false;
+  bool over = false;
+  bool warn_over = false;
   {
     const std::lock_guard lock(mutex);
     if (stopping) return;
-    const std::uint64_t id = ++next_id;
-    session = std::make_shared<Session>(std::move(socket), shared_from_this(), id);
-    sessions.emplace(id, session);
-    pause = sessions.size() >= options.max_connections;
-    accept_paused = pause;
+    auto& open = per_address[address];
+    if (open >= options.max_connections_per_address) {
+      over = true;
+      warn_over = capped.insert(address).second;
+      // Closed before any TLS work: one address must not take the slots everyone else needs.
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      ++open;
+      const std::uint64_t id = ++next_id;
+      session = std::make_shared<Session>(std::move(socket), shared_from_this(), id, address);
+      sessions.emplace(id, session);
+      pause = sessions.size() >= options.max_connections;
+      accept_paused = pause;
+    }
+  }
+  if (over) {
+    if (warn_over) {
+      logger->warn("{} has {} connections open (http.max_connections_per_address): closing more from it", address,
+                   options.max_connections_per_address);
+    }
+    accept();
+    return;
   }
   session->run();
   if (pause) {
@@ -470,12 +697,16 @@ void Server::State::on_accept(beast::error_code ec, tcp::socket socket) {
   accept();
 }
 
-void Server::State::session_ended(std::uint64_t id) {
+void Server::State::session_ended(std::uint64_t id, const std::string& address) {
   bool resume = false;
   bool done = false;
   {
     const std::lock_guard lock(mutex);
     sessions.erase(id);
+    if (const auto it = per_address.find(address); it != per_address.end()) {
+      if (--it->second < options.max_connections_per_address) capped.erase(address);
+      if (it->second == 0) per_address.erase(it);
+    }
     if (accept_paused && !stopping && sessions.size() < options.max_connections) {
       accept_paused = false;
       resume = true;
@@ -499,8 +730,8 @@ void Server::State::drained() {
   }
 }
 
-Server::Server(net::io_context& io, ServerOptions options, Handler handler)
-    : state_(std::make_shared<State>(io, std::move(options), std::move(handler))) {}
+Server::Server(net::io_context& io, ServerOptions options, Admit admit)
+    : state_(std::make_shared<State>(io, std::move(options), std::move(admit))) {}
 
 Server::~Server() {
   beast::error_code ec;

@@ -1,12 +1,16 @@
 #pragma once
 // The HTTPS server (Boost.Beast, TLS 1.2+ only), modelled on Beast's advanced server-flex example:
-// a listener accepting up to max_connections, a session per connection on its own strand, a fresh
-// parser per request with an explicit body limit, a timeout before every handshake, read, write and
-// shutdown, a bounded queue of pipelined responses, and a graceful shutdown.
+// a listener accepting up to max_connections (and max_connections_per_address from any one address),
+// a session per connection on its own strand, a fresh parser per request, and a deadline on every
+// phase: the TLS handshake, the wait for a request, its header, its body (which must keep up a
+// minimum rate), each write and the shutdown. Each request is admitted from its header alone (route,
+// credentials, body limit, where the body goes) before any of its body is read; then a bounded queue
+// of pipelined responses, and a graceful shutdown.
 //
 // Threading: the io_context may run on several threads. Each session lives on its own strand; the
-// handler is called on that strand and may reply from any thread (the reply is posted back). The
-// listener has its own strand. Beast is confined to server.cpp.
+// admission, a BodySink's write() and the handler are called on that strand, and the handler may reply
+// from any thread (the reply is posted back). BodySink::abandon() may run on any thread that drops the
+// session. The listener has its own strand. Beast is confined to server.cpp.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -27,16 +31,21 @@ struct ServerOptions {
   std::uint16_t port = 0;  // 0 = any free port (read it back from start())
   std::filesystem::path cert_chain;
   std::filesystem::path key;
-  std::uint64_t max_body_bytes = 16 * 1024 * 1024;
-  std::chrono::seconds read_timeout{30};  // the peer must make progress within this (handshake, request, response)
+  std::chrono::seconds handshake_timeout{10};  // from accepting the connection to the end of the TLS handshake
+  // A request's header must be in within this of its first byte (of the handshake, for the first
+  // request); its body gets this much grace and then must average min_body_bytes_per_s, so a body of
+  // N bytes has at most read_timeout + N / min_body_bytes_per_s. Each write step must progress within it.
+  std::chrono::seconds read_timeout{30};
+  std::uint64_t min_body_bytes_per_s = 8192;
   std::chrono::seconds idle_timeout{60};  // a keep-alive connection waiting for its next request
   std::uint32_t max_connections = 512;
+  std::uint32_t max_connections_per_address = 64;  // more from one address are closed at once
   std::uint32_t max_pipelined = 8;
 };
 
 class Server {
  public:
-  Server(boost::asio::io_context& io, ServerOptions options, Handler handler);
+  Server(boost::asio::io_context& io, ServerOptions options, Admit admit);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

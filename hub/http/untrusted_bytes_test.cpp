@@ -35,8 +35,8 @@ class UntrustedBytesServerTest : public ::testing::Test {
   std::unique_ptr<Server> server;
   std::uint16_t port = 0;
 
-  // `front`, when given, sees every request before the router (a stand-in for web::dispatch).
-  void start(const Handler& front = nullptr) {
+  // `front`, when given, admits every request instead of the router (a stand-in for web::admit).
+  void start(const Admit& front = nullptr) {
     router.add("GET", "/alive", Access::anyone(), [](Request&) { return json(200, {{"ok", true}}); });
     router.add("GET", "/items/{id}", Access::anyone(),
                [](Request& r) -> Response { throw HttpError(404, "no item " + r.param("id"), "id"); });
@@ -55,8 +55,8 @@ class UntrustedBytesServerTest : public ::testing::Test {
     ServerOptions o;
     o.cert_chain = tls.cert_chain;
     o.key = tls.key;
-    Handler h = front ? front : Handler([this](Request& req, const Reply& reply) { router.dispatch(req, reply); });
-    server = std::make_unique<Server>(io, o, h);
+    Admit admit = front ? front : Admit([this](Request& req) { return router.admit(req); });
+    server = std::make_unique<Server>(io, o, admit);
     port = server->start();
     for (int i = 0; i < 2; ++i) threads.emplace_back([this] { io.run(); });
   }
@@ -157,15 +157,22 @@ TEST_F(UntrustedBytesServerTest, AnErrorWhoseTextIsNotUtf8KeepsItsStatus) {
   expect_alive();
 }
 
-TEST_F(UntrustedBytesServerTest, AFrontHandlerThatThrowsOnTheIoThreadIs500AndTheServerLives) {
-  start([this](Request& req, const Reply& reply) {
-    if (req.path == "/front/throws") throw std::runtime_error("front handler failed");
-    if (req.path == "/front/throws-int") throw 7;
-    router.dispatch(req, reply);
+TEST_F(UntrustedBytesServerTest, AHandlerOrAdmissionThatThrowsOnTheIoThreadIs500AndTheServerLives) {
+  const Admit throwing_handler = admit_all(
+      [](Request& req, const Reply&) {
+        if (req.path == "/front/throws") throw std::runtime_error("front handler failed");
+        throw 7;
+      },
+      1024);
+  start([this, throwing_handler](Request& req) -> Admission {
+    if (req.path == "/admit/throws") throw std::runtime_error("admission failed");
+    if (req.path == "/admit/throws-int") throw 7;
+    if (req.path.rfind("/front/", 0) == 0) return throwing_handler(req);
+    return router.admit(req);
   });
-  auto c = client();
-  EXPECT_EQ(c.request("GET", "/front/throws").status, 500);
-  auto d = client();
-  EXPECT_EQ(d.request("GET", "/front/throws-int").status, 500);
+  for (const char* path : {"/front/throws", "/front/throws-int", "/admit/throws", "/admit/throws-int"}) {
+    auto c = client();
+    EXPECT_EQ(c.request("GET", path).status, 500) << path;
+  }
   expect_alive();
 }

@@ -108,6 +108,17 @@ void HttpsClient::connect() {
     throw std::runtime_error("cannot resolve " + host_);
   }
   fd_ = ::socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (!options_.source_address.empty()) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    if (::inet_pton(AF_INET, options_.source_address.c_str(), &local.sin_addr) != 1 ||
+        ::bind(fd_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0) {
+      const std::string err = std::strerror(errno);
+      freeaddrinfo(res);
+      close();
+      throw std::runtime_error("cannot bind to " + options_.source_address + ": " + err);
+    }
+  }
   const int rc = ::connect(fd_, res->ai_addr, res->ai_addrlen);
   freeaddrinfo(res);
   if (rc != 0) {
@@ -193,7 +204,7 @@ bool HttpsClient::closed_by_peer() {
   return closed;
 }
 
-HttpResponse HttpsClient::read_response(bool head) {
+HttpResponse HttpsClient::read_response(bool head, bool interim) {
   HttpResponse r;
   for (;;) {
     const std::string status_line = read_line();
@@ -210,9 +221,9 @@ HttpResponse HttpsClient::read_response(bool head) {
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       r.headers.emplace_back(line.substr(0, colon), value);
     }
-    if (r.status != 100) break;  // an interim response; the real one follows
+    if (r.status != 100 || interim) break;  // an interim response; the real one follows
   }
-  if (head || r.status == 204 || r.status == 304) return r;
+  if (head || r.status == 204 || r.status == 304 || r.status / 100 == 1) return r;
   const std::string te = r.header("Transfer-Encoding");
   if (iequal(te, "chunked")) {
     for (;;) {

@@ -26,6 +26,7 @@ struct ClientOptions {
   std::string verify_host = "localhost";
   int max_tls_version = 0;  // e.g. TLS1_1_VERSION to check that old clients are refused; 0 = newest
   std::chrono::milliseconds timeout{30000};
+  std::string source_address;  // bind to this local address first (e.g. "127.0.0.2": another client on loopback)
 };
 
 class HttpsClient {
@@ -51,7 +52,8 @@ class HttpsClient {
 
   // For pipelining and malformed-request tests.
   void send_raw(std::string_view bytes);
-  HttpResponse read_response(bool head = false);
+  // With `interim`, a 1xx response (100 Continue) is returned instead of skipped.
+  HttpResponse read_response(bool head = false, bool interim = false);
   // True when the server closed the connection (reads EOF) within the timeout.
   bool closed_by_peer();
 

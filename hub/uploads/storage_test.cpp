@@ -52,3 +52,31 @@ TEST(UploadStorage, ReportsFreeSpace) {
   EXPECT_GT(*f, 0u);
   EXPECT_FALSE(free_bytes(dir / "missing"));
 }
+
+// A chunk written piece by piece counts only once kept: given up, or dropped, it is cut back off, and
+// bytes past the offset from an earlier crash are cut off when the next chunk starts.
+TEST(UploadStorage, AChunkNotKeptIsCutBackOff) {
+  test::TempDir dir;
+  const auto f = dir / "u.part";
+  ASSERT_TRUE(create_empty(f));
+  ASSERT_TRUE(write_chunk(f, 0, "kept").ok);
+  {
+    auto w = ChunkWriter::open(f, 4);
+    ASSERT_TRUE(w);
+    EXPECT_TRUE((*w)->append(" and").ok);
+    EXPECT_TRUE((*w)->append(" more").ok);
+    EXPECT_EQ((*w)->written(), 9u);
+    EXPECT_EQ(test::read_file(f), "kept and more");
+  }  // dropped without keep()
+  EXPECT_EQ(test::read_file(f), "kept");
+  test::write_file(f, "kept+stray bytes");
+  {
+    auto w = ChunkWriter::open(f, 4);
+    ASSERT_TRUE(w);
+    EXPECT_EQ(test::read_file(f), "kept") << "stray bytes past the offset are cut first";
+    EXPECT_TRUE((*w)->append("!").ok);
+    EXPECT_TRUE((*w)->sync().ok);
+    (*w)->keep();
+  }
+  EXPECT_EQ(test::read_file(f), "kept!");
+}

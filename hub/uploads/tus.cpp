@@ -83,9 +83,10 @@ std::uint64_t TusServer::free_space() const {
   return f ? *f : 0;
 }
 
-bool TusServer::claim(const std::string& id) {
+std::optional<TusServer::Claim> TusServer::try_claim(const std::string& id) {
   const std::lock_guard lock(mutex_);
-  return busy_.insert(id).second;
+  if (!busy_.insert(id).second) return std::nullopt;
+  return std::optional<Claim>(std::in_place, this, id);
 }
 
 void TusServer::release(const std::string& id) {
@@ -106,24 +107,23 @@ void TusServer::add_routes(http::Router& router) {
       },
       "tus discovery: version, extensions, limits");
 
-  router.add_async(
-      "POST", "/api/v1/uploads", Access::unit(),
-      [this](Request& req, const http::Reply& reply) {
-        auto shared = std::make_shared<Request>(std::move(req));
-        workers_([this, shared, reply] { reply(tus_guarded(*shared, [&] { return create(*shared); })); });
-      },
-      "create an upload for one segment (tus creation, creation-with-upload)");
+  // A creation's first chunk (creation-with-upload) is read into memory: only units send one.
+  router
+      .add_async(
+          "POST", "/api/v1/uploads", Access::unit(),
+          [this](Request& req, const http::Reply& reply) {
+            auto shared = std::make_shared<Request>(std::move(req));
+            workers_([this, shared, reply] { reply(tus_guarded(*shared, [&] { return create(*shared); })); });
+          },
+          "create an upload for one segment (tus creation, creation-with-upload)")
+      .with_body(http::BodySize::upload);
 
   router.add(
       "HEAD", "/api/v1/uploads/{id}", Access::unit(),
       [this](Request& req) { return tus_guarded(req, [&] { return head(req); }); }, "the upload's offset (tus core)");
 
-  router.add_async(
-      "PATCH", "/api/v1/uploads/{id}", Access::unit(),
-      [this](Request& req, const http::Reply& reply) {
-        auto shared = std::make_shared<Request>(std::move(req));
-        workers_([this, shared, reply] { reply(tus_guarded(*shared, [&] { return patch(*shared); })); });
-      },
+  router.add_streaming(
+      "PATCH", "/api/v1/uploads/{id}", Access::unit(), [this](Request& req) { return admit_patch(req); },
       "append a chunk at Upload-Offset (tus core, checksum)");
 
   router.add_async(
@@ -249,15 +249,9 @@ Response TusServer::create(Request& req) {
 
   if (!req.body.empty()) {
     // creation-with-upload: the first chunk rides along.
-    if (!claim(u.id)) throw HttpError(423, "the upload is busy");
-    Response chunk;
-    try {
-      chunk = write(req, u, 0);
-    } catch (...) {
-      release(u.id);
-      throw;
-    }
-    release(u.id);
+    const auto claim = try_claim(u.id);
+    if (!claim) throw HttpError(423, "the upload is busy");
+    Response chunk = write(req, u, 0);
     if (chunk.status != 204) return chunk;
     res.headers.set("Upload-Offset", *chunk.headers.get("Upload-Offset"));
     if (const auto e = chunk.headers.get("Upload-Expires")) res.headers.set("Upload-Expires", *e);
@@ -269,12 +263,15 @@ Response TusServer::create(Request& req) {
 
 Response TusServer::head(Request& req) {
   check_resumable(req);
+  // Claimed before the row is read. Without the claim a PATCH is writing: report the stored offset and
+  // touch nothing (cutting "stray" bytes now would cut the chunk arriving).
+  const auto claim = try_claim(req.param("id"));
   auto u = store_.upload(req.param("id"));
   if (!u || u->unit_id != req.principal.id || u->state == store::UploadState::terminated) {
     throw HttpError(404, "no such upload");
   }
-  if (u->state == store::UploadState::open && u->expires_at <= util::now_utc()) {
-    expire(util::now_utc());
+  if (claim && u->state == store::UploadState::open && u->expires_at <= util::now_utc()) {
+    expire_claimed(*u);
     u = store_.upload(u->id);
   }
   if (is_gone(*u)) {
@@ -282,7 +279,7 @@ Response TusServer::head(Request& req) {
                              ? "the upload expired; create a new one"
                              : "the upload was refused (" + u->detail.value_or("") + "); create a new one");
   }
-  if (u->state == store::UploadState::open) (void)truncate_to(file_of(u->id), u->offset);
+  if (claim && u->state == store::UploadState::open) (void)truncate_to(file_of(u->id), u->offset);
   Response r = tus_status(200);
   r.headers.set("Upload-Offset", std::to_string(u->offset));
   r.headers.set("Upload-Length", std::to_string(u->length));
@@ -291,41 +288,177 @@ Response TusServer::head(Request& req) {
   return r;
 }
 
-Response TusServer::patch(Request& req) {
-  check_resumable(req);
-  if (req.header("Content-Type") != "application/offset+octet-stream") {
-    throw HttpError(415, "a PATCH carries Content-Type: application/offset+octet-stream", "Content-Type");
+// Where a PATCH's body goes: the upload's file past its stored offset, hashed on the way when the
+// request carries Upload-Checksum. Holds the upload's claim until finish() (or abandon()).
+class TusServer::ChunkSink final : public http::BodySink {
+ public:
+  struct Checksum {
+    std::string name;
+    util::Hasher hasher;
+    std::string expected;
+  };
+
+  ChunkSink(Claim claim, store::Upload upload, std::unique_ptr<ChunkWriter> writer, std::optional<Checksum> checksum)
+      : claim_(std::move(claim)),
+        upload_(std::move(upload)),
+        writer_(std::move(writer)),
+        checksum_(std::move(checksum)) {}
+
+  bool write(std::string_view piece) override {
+    if (checksum_) checksum_->hasher.update(piece);
+    auto w = writer_->append(piece);
+    if (w.ok) return true;
+    failure_ = std::move(w);
+    return false;
   }
-  const std::uint64_t client_offset = header_u64(req, "Upload-Offset");
-  const auto u = store_.upload(req.param("id"));
-  if (!u || u->unit_id != req.principal.id || u->state == store::UploadState::terminated) {
-    throw HttpError(404, "no such upload");
+
+  // Cuts the chunk off and lets go of the upload.
+  void abandon() noexcept override { finish(); }
+
+  // Lets go of the upload; the chunk is cut off unless it was kept.
+  void finish() noexcept {
+    writer_->discard();
+    claim_.reset();
   }
-  if (u->state == store::UploadState::open && u->expires_at <= util::now_utc()) {
-    expire(util::now_utc());
-    throw HttpError(410, "the upload expired; create a new one");
-  }
-  if (is_gone(*u))
-    throw HttpError(410, "the upload is " + std::string(store::to_string(u->state)) + "; create a new one");
-  if (u->state == store::UploadState::accepted) {
-    if (client_offset == u->length && req.body.empty()) {
-      Response r = tus_status(204);
+
+  const store::Upload& upload() const { return upload_; }
+  ChunkWriter& writer() { return *writer_; }
+  std::optional<Checksum>& checksum() { return checksum_; }
+  const std::optional<WriteOutcome>& failure() const { return failure_; }
+
+ private:
+  std::optional<Claim> claim_;
+  store::Upload upload_;
+  std::unique_ptr<ChunkWriter> writer_;
+  std::optional<Checksum> checksum_;
+  std::optional<WriteOutcome> failure_;
+};
+
+http::Admission TusServer::admit_patch(Request& req) {
+  std::optional<http::Admission> admitted;
+  Response answer = tus_guarded(req, [&]() -> Response {
+    check_resumable(req);
+    if (req.header("Content-Type") != "application/offset+octet-stream") {
+      throw HttpError(415, "a PATCH carries Content-Type: application/offset+octet-stream", "Content-Type");
+    }
+    const std::uint64_t client_offset = header_u64(req, "Upload-Offset");
+    // Claimed before the row is read: the offset and state checked below cannot change until the
+    // claim goes, so two PATCHes at one offset cannot both pass.
+    auto claim = try_claim(req.param("id"));
+    if (!claim) throw HttpError(423, "another request is writing this upload; try again shortly");
+    const auto u = store_.upload(req.param("id"));
+    if (!u || u->unit_id != req.principal.id || u->state == store::UploadState::terminated) {
+      throw HttpError(404, "no such upload");
+    }
+    if (u->state == store::UploadState::open && u->expires_at <= util::now_utc()) {
+      expire_claimed(*u);
+      throw HttpError(410, "the upload expired; create a new one");
+    }
+    if (is_gone(*u))
+      throw HttpError(410, "the upload is " + std::string(store::to_string(u->state)) + "; create a new one");
+    // The body's length when the header says it (Beast has checked Content-Length); chunked: unknown.
+    const bool chunked = req.headers.has("Transfer-Encoding");
+    const std::uint64_t length = chunked ? 0 : parse_u64(req.header("Content-Length")).value_or(0);
+    if (u->state == store::UploadState::accepted) {
+      if (client_offset == u->length && length == 0 && !chunked) {
+        Response r = tus_status(204);
+        r.headers.set("Upload-Offset", std::to_string(u->length));
+        return r;
+      }
+      auto r = tus_problem(409, "the upload is complete (" + std::to_string(u->length) + " bytes)", "Upload-Offset");
       r.headers.set("Upload-Offset", std::to_string(u->length));
       return r;
     }
-    auto r = tus_problem(409, "the upload is complete (" + std::to_string(u->length) + " bytes)", "Upload-Offset");
-    r.headers.set("Upload-Offset", std::to_string(u->length));
+    auto at_offset = [&](Response r) {
+      r.headers.set("Upload-Offset", std::to_string(u->offset));
+      return r;
+    };
+    if (client_offset != u->offset) {
+      return at_offset(
+          tus_problem(409, "is " + std::to_string(client_offset) + " but the upload is at " + std::to_string(u->offset),
+                      "Upload-Offset"));
+    }
+    const std::uint64_t remaining = u->length - u->offset;
+    if (length > remaining) {
+      throw HttpError(413, "the chunk would take the upload to " + std::to_string(u->offset + length) +
+                               " bytes, past its Upload-Length " + std::to_string(u->length));
+    }
+    std::optional<ChunkSink::Checksum> checksum;
+    if (const auto header = req.headers.get("Upload-Checksum")) {
+      auto expected = parse_upload_checksum(*header);
+      if (!expected) throw HttpError(400, expected.error().message, "Upload-Checksum");
+      checksum.emplace(
+          ChunkSink::Checksum{expected->name, util::Hasher(expected->algorithm), std::move(expected->digest)});
+    }
+    const std::uint64_t need = chunked ? remaining : length;
+    if (need > 0 && free_space() < limits_.min_free_bytes + need) {
+      log_->warn("chunk refused: the disk is below storage.min_free_bytes ({} bytes)", limits_.min_free_bytes);
+      return at_offset(tus_problem(507, "the hub's disk is too full to take this chunk; the upload stays at offset " +
+                                            std::to_string(u->offset)));
+    }
+    auto writer = ChunkWriter::open(file_of(u->id), u->offset);
+    if (!writer) {
+      log_->error("upload {}: {}", u->id, writer.error().message);
+      return at_offset(tus_problem(
+          500, "the hub could not store the chunk; the upload stays at offset " + std::to_string(u->offset)));
+    }
+    auto sink = std::make_shared<ChunkSink>(std::move(*claim), *u, std::move(*writer), std::move(checksum));
+    http::Admission a;
+    a.max_body_bytes = remaining;
+    a.sink = sink;
+    a.handler = [this, sink](Request& r, const http::Reply& reply) {
+      auto shared = std::make_shared<Request>(std::move(r));
+      workers_([this, sink, shared, reply] {
+        auto res = tus_guarded(*shared, [&] { return finish_patch(*shared, *sink); });
+        // Before the answer, so the client's next request finds the upload free.
+        sink->finish();
+        reply(std::move(res));
+      });
+    };
+    admitted = std::move(a);
+    return Response{};
+  });
+  if (admitted) return std::move(*admitted);
+  return http::Admission::refuse(std::move(answer));
+}
+
+// On the worker pool, with the whole body in the file (or the sink stopped by a failed write).
+Response TusServer::finish_patch(Request& /*req*/, ChunkSink& sink) {
+  const store::Upload& u = sink.upload();
+  auto at_offset = [&](Response r) {
+    r.headers.set("Upload-Offset", std::to_string(u.offset));
     return r;
+  };
+  auto failed = [&](const WriteOutcome& w) {
+    log_->error("upload {}: {}", u.id, w.message);
+    return at_offset(tus_problem(w.no_space ? 507 : 500,
+                                 (w.no_space ? "the hub's disk is full" : "the hub could not store the chunk") +
+                                     std::string("; the upload stays at offset ") + std::to_string(u.offset)));
+  };
+  if (sink.failure()) return failed(*sink.failure());
+  if (auto& checksum = sink.checksum()) {
+    const auto digest = checksum->hasher.finish();
+    if (!util::constant_time_equal(std::string(digest.begin(), digest.end()), checksum->expected)) {
+      return at_offset(tus_problem(
+          460,
+          "the chunk's " + checksum->name + " does not match; the upload stays at offset " + std::to_string(u.offset),
+          "Upload-Checksum"));
+    }
   }
-  if (!claim(u->id)) throw HttpError(423, "another request is writing this upload; try again shortly");
-  try {
-    auto r = write(req, *u, client_offset);
-    release(u->id);
-    return r;
-  } catch (...) {
-    release(u->id);
-    throw;
+  if (const auto w = sink.writer().sync(); !w.ok) return failed(w);
+  const std::uint64_t end = u.offset + sink.writer().written();
+  const auto now = util::now_utc();
+  store_.set_upload_offset(u.id, end, now, now + limits_.expiry);
+  sink.writer().keep();
+  if (end == u.length) {
+    store::Upload done = u;
+    done.offset = end;
+    return complete(done);
   }
+  Response r = tus_status(204);
+  r.headers.set("Upload-Offset", std::to_string(end));
+  r.headers.set("Upload-Expires", expires_text(now + limits_.expiry));
+  return r;
 }
 
 Response TusServer::write(Request& req, const store::Upload& u, std::uint64_t client_offset) {
@@ -429,30 +562,37 @@ Response TusServer::complete(const store::Upload& u) {
 }
 
 Response TusServer::terminate(Request& req) {
-  const auto u = store_.upload(req.param("id"));
   const bool staff = req.principal.is(Caller::admin) || req.principal.is(Caller::technician);
   if (!staff) check_resumable(req);
+  const auto claim = try_claim(req.param("id"));
+  const auto u = store_.upload(req.param("id"));  // read under the claim (when there is one)
   if (!u || (!staff && u->unit_id != req.principal.id) || u->state == store::UploadState::terminated) {
     throw HttpError(404, "no such upload");
   }
-  if (!claim(u->id)) throw HttpError(423, "another request is writing this upload; try again shortly");
+  if (!claim) throw HttpError(423, "another request is writing this upload; try again shortly");
   std::error_code ec;
   if (u->state != store::UploadState::accepted) fs::remove(file_of(u->id), ec);
   store_.set_upload_state(u->id, store::UploadState::terminated, u->detail, std::nullopt);
-  release(u->id);
   return tus_status(204);
+}
+
+void TusServer::expire_claimed(const store::Upload& u) {
+  std::error_code ec;
+  fs::remove(file_of(u.id), ec);
+  store_.set_upload_state(u.id, store::UploadState::expired, std::nullopt, std::nullopt);
+  log_->info("upload {} (unit {}, session {}, segment {}) expired at offset {} of {}", u.id, u.unit_id, u.session_id,
+             u.index, u.offset, u.length);
 }
 
 std::size_t TusServer::expire(util::TimePoint now) {
   std::size_t n = 0;
-  for (const auto& u : store_.open_uploads_expired(now)) {
-    if (!claim(u.id)) continue;  // being written right now: not idle, whatever the clock says
-    std::error_code ec;
-    fs::remove(file_of(u.id), ec);
-    store_.set_upload_state(u.id, store::UploadState::expired, std::nullopt, std::nullopt);
-    release(u.id);
-    log_->info("upload {} (unit {}, session {}, segment {}) expired at offset {} of {}", u.id, u.unit_id, u.session_id,
-               u.index, u.offset, u.length);
+  for (const auto& listed : store_.open_uploads_expired(now)) {
+    const auto claim = try_claim(listed.id);
+    if (!claim) continue;  // being written right now: not idle, whatever the clock says
+    // Read again under the claim: a PATCH may have moved its expiry since the list was made.
+    const auto u = store_.upload(listed.id);
+    if (!u || u->state != store::UploadState::open || u->expires_at > now) continue;
+    expire_claimed(*u);
     ++n;
   }
   return n;

@@ -7,14 +7,25 @@
 // SHA-256 and size against the entry before it takes the segment into the recording. Offsets live in
 // the store (and the file on disk), fsync'd, so they survive restarts.
 //
-// Threading: creation, PATCH and termination run on the worker pool (disk writes, fsync, hashing);
-// HEAD and OPTIONS answer on the io_context. A busy-set stops two requests writing one upload at once.
+// A PATCH is decided from its header, on the io_context: the upload is claimed (one locked
+// check-and-insert in the busy-set, before its row is read, so the offset and state it checks cannot
+// change under it), checked, and its body then streams into the file past the stored offset (pwrite
+// only, hashed on the way for Upload-Checksum). The rest runs on the worker pool once the body is in:
+// the checksum, fsync, committing the offset, and at the end the segment's checks. A chunk that fails
+// anywhere is cut back off; the stored offset only ever moves after its bytes are durable.
+//
+// Threading: creation, the end of a PATCH, and termination run on the worker pool (disk writes, fsync,
+// hashing); a PATCH's admission and body, HEAD and OPTIONS run on the io_context. Every writer of an
+// upload's file or row (PATCH, creation with a body, termination, expiry, HEAD cutting stray bytes)
+// holds its claim; the busy-set's mutex is a leaf.
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "hub/api/common.hpp"
 #include "hub/http/router.hpp"
@@ -42,16 +53,38 @@ class TusServer {
   void set_free_space_probe(std::function<std::uint64_t()> probe) { free_probe_ = std::move(probe); }
 
  private:
+  class ChunkSink;
+
+  // Holds an upload's place in the busy-set until it is destroyed.
+  class Claim {
+   public:
+    Claim(TusServer* tus, std::string id) : tus_(tus), id_(std::move(id)) {}
+    ~Claim() {
+      if (tus_ != nullptr) tus_->release(id_);
+    }
+    Claim(Claim&& o) noexcept : tus_(std::exchange(o.tus_, nullptr)), id_(std::move(o.id_)) {}
+    Claim& operator=(Claim&&) = delete;
+    Claim(const Claim&) = delete;
+    Claim& operator=(const Claim&) = delete;
+
+   private:
+    TusServer* tus_;
+    std::string id_;
+  };
+
   http::Response create(http::Request& req);
   http::Response head(http::Request& req);
-  http::Response patch(http::Request& req);
+  http::Admission admit_patch(http::Request& req);
+  http::Response finish_patch(http::Request& req, ChunkSink& sink);
   http::Response terminate(http::Request& req);
+  // Marks an open upload past its expiry expired (its claim held).
+  void expire_claimed(const store::Upload& u);
+  std::optional<Claim> try_claim(const std::string& id);
   // Writes a chunk of an open upload (PATCH, or the body of a creation request).
   http::Response write(http::Request& req, const store::Upload& upload, std::uint64_t client_offset);
   http::Response complete(const store::Upload& upload);
   std::filesystem::path file_of(const std::string& upload_id) const;
   std::uint64_t free_space() const;
-  bool claim(const std::string& id);
   void release(const std::string& id);
 
   store::Store& store_;

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "common/util/hash.hpp"
 #include "hub/testing/media.hpp"
 #include "hub/testing/test_hub.hpp"
@@ -337,4 +340,128 @@ TEST_F(TusTest, AnotherUnitCannotSeeOrTouchTheUpload) {
           .status,
       404);
   EXPECT_EQ(oc.request("DELETE", path, "", {{"Tus-Resumable", "1.0.0"}}).status, 404);
+}
+
+// Finding 9: a PATCH claims its upload before it reads the offset, in one step, and keeps the claim
+// while its body streams in. A second PATCH at the same offset meanwhile gets 423 (or 409), a HEAD
+// reports the stored offset without cutting the bytes arriving, and the first completes intact. The
+// old server read the offset, then claimed, and only once the body was whole: the second PATCH won
+// and the first got 409.
+TEST_F(TusTest, ConcurrentPatchesCannotBothWriteAnUpload) {
+  std::string data;
+  for (int i = 0; i < 300000; ++i) data += static_cast<char>('a' + i % 23);
+  const auto path = create(entry_for(data));
+  const std::string half = data.substr(0, data.size() / 2);
+
+  auto first = hub.client(unit.token);
+  first.send_raw("PATCH " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + unit.token +
+                 "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: application/offset+octet-stream\r\n"
+                 "Upload-Checksum: sha256 " +
+                 digest_b64(util::HashAlgorithm::sha256, data) + "\r\nContent-Length: " + std::to_string(data.size()) +
+                 "\r\nExpect: 100-continue\r\n\r\n");
+  // The hub says "continue" once it has admitted the request, so once it holds the claim.
+  ASSERT_EQ(first.read_response(false, true).status, 100);
+  first.send_raw(half);
+  // The body streams to the file as it arrives.
+  for (int i = 0; i < 200 && std::filesystem::file_size(part_file(path)) < half.size(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(std::filesystem::file_size(part_file(path)), half.size());
+
+  auto second = hub.client(unit.token);
+  const std::string other(data.size(), '#');
+  const auto r = second.request("PATCH", path, other,
+                                {{"Tus-Resumable", "1.0.0"},
+                                 {"Upload-Offset", "0"},
+                                 {"Content-Type", "application/offset+octet-stream"},
+                                 {"Upload-Checksum", "sha256 " + digest_b64(util::HashAlgorithm::sha256, other)}});
+  EXPECT_TRUE(r.status == 423 || r.status == 409) << r.status << " " << r.body;
+  const auto h = head(path);
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.header("Upload-Offset"), "0") << "the stored offset";
+  EXPECT_EQ(std::filesystem::file_size(part_file(path)), half.size()) << "HEAD cut nothing off";
+
+  first.send_raw(data.substr(half.size()));
+  const auto done = first.read_response();
+  EXPECT_EQ(done.status, 204) << done.body;
+  EXPECT_EQ(done.header("Upload-Offset"), std::to_string(data.size()));
+  const auto rec = hub.store().recording_by_session(unit.unit.id, session);
+  const auto seg = hub.store().segment(rec->id, 0);
+  ASSERT_TRUE(seg);
+  EXPECT_EQ(test::read_file(hub.service().config().media_dir() / seg->file), data);
+}
+
+// Finding 9 with real threads: four PATCHes of different bytes at offset 0 at once. Exactly one is
+// taken (204); the others get 423 or 409; the file holds the winner's bytes and nothing else.
+TEST_F(TusTest, RacingPatchesLeaveExactlyOneChunk) {
+  const std::string data(200000, 'd');
+  for (int round = 0; round < 5; ++round) {
+    const auto path = create(entry_for(data, static_cast<std::uint32_t>(round)));
+    constexpr int kThreads = 4;
+    std::vector<HttpsClient> clients;
+    clients.reserve(kThreads);
+    for (int i = 0; i < kThreads; ++i) {
+      clients.push_back(hub.client(unit.token));
+      clients.back().connect();
+    }
+    std::vector<int> status(kThreads, 0);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.emplace_back([&, i] {
+        const std::string chunk(50000, static_cast<char>('0' + i));
+        ++ready;
+        while (ready.load() < kThreads) std::this_thread::yield();
+        status[static_cast<std::size_t>(i)] = clients[static_cast<std::size_t>(i)]
+                                                  .request("PATCH", path, chunk,
+                                                           {{"Tus-Resumable", "1.0.0"},
+                                                            {"Upload-Offset", "0"},
+                                                            {"Content-Type", "application/offset+octet-stream"}})
+                                                  .status;
+      });
+    }
+    for (auto& t : threads) t.join();
+    int won = -1;
+    for (int i = 0; i < kThreads; ++i) {
+      const int s = status[static_cast<std::size_t>(i)];
+      if (s == 204) {
+        EXPECT_EQ(won, -1) << "two PATCHes at offset 0 both taken";
+        won = i;
+      } else {
+        EXPECT_TRUE(s == 423 || s == 409) << s;
+      }
+    }
+    ASSERT_NE(won, -1);
+    EXPECT_EQ(head(path).header("Upload-Offset"), "50000");
+    EXPECT_EQ(test::read_file(part_file(path)), std::string(50000, static_cast<char>('0' + won)));
+  }
+}
+
+// Finding 3: a PATCH cut off half-way leaves the upload as it was (its bytes cut back off, the offset
+// unchanged) and free for the retry.
+TEST_F(TusTest, APatchCutOffHalfWayChangesNothing) {
+  const std::string data(100000, 'h');
+  const auto path = create(entry_for(data));
+  ASSERT_EQ(patch(path, 0, data.substr(0, 10000)).status, 204);
+  {
+    auto cut = hub.client(unit.token);
+    cut.send_raw("PATCH " + path + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + unit.token +
+                 "\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 10000\r\nContent-Type: application/offset+octet-stream"
+                 "\r\nContent-Length: 90000\r\n\r\n" +
+                 data.substr(10000, 40000));
+    for (int i = 0; i < 200 && std::filesystem::file_size(part_file(path)) < 50000; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }  // closed with 50000 of 90000 bytes sent
+  HttpResponse r;
+  for (int i = 0; i < 200; ++i) {
+    r = patch(path, 10000, data.substr(10000));
+    if (r.status != 423) break;  // the hub has not yet seen the close
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(r.status, 204) << r.body;
+  const auto rec = hub.store().recording_by_session(unit.unit.id, session);
+  const auto seg = hub.store().segment(rec->id, 0);
+  ASSERT_TRUE(seg);
+  EXPECT_EQ(test::read_file(hub.service().config().media_dir() / seg->file), data);
 }

@@ -111,23 +111,23 @@ http::Response serve_asset(const http::Request& req) {
   return res;
 }
 
-void dispatch(const http::Router& router, http::Request& req, const http::Reply& reply) {
+http::Admission admit(const http::Router& router, http::Request& req) {
   // The pages' 404 and the cross-site check echo the path and headers: UTF-8 only, from here on.
   if (auto bad = http::refuse_invalid_text(req)) {
     page_headers(*bad);
-    reply(std::move(*bad));
-    return;
+    return http::Admission::refuse(std::move(*bad));
   }
-  if (!is_api(req.path)) {
-    reply(serve_asset(req));
-    return;
-  }
+  // A page is answered from the header alone; the router admits API requests.
+  if (!is_api(req.path)) return http::Admission::refuse(serve_asset(req));
   if (auto refusal = cross_site_refusal(req)) {
     page_headers(*refusal);
-    reply(std::move(*refusal));
-    return;
+    return http::Admission::refuse(std::move(*refusal));
   }
-  router.dispatch(req, reply);
+  return router.admit(req);
+}
+
+void dispatch(const http::Router& router, http::Request& req, const http::Reply& reply) {
+  http::run_admitted(admit(router, req), req, reply);
 }
 
 }  // namespace classcam::hub::web

@@ -31,7 +31,10 @@ std::optional<http::Response> cross_site_refusal(const http::Request& req);
 // If-None-Match (304); 404 for an unknown path, 405 for other methods.
 http::Response serve_asset(const http::Request& req);
 
-// Dispatches a request: pages outside /api/, the router for the API (after the cross-site check).
+// Admits a request from its header (the server's http::Admit): pages outside /api/, the router for
+// the API (after the cross-site check).
+http::Admission admit(const http::Router& router, http::Request& req);
+// The same for a request whose body is already in memory (tests).
 void dispatch(const http::Router& router, http::Request& req, const http::Reply& reply);
 
 }  // namespace classcam::hub::web
