@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "common/util/utf8.hpp"
+
 namespace classcam::log {
 
 namespace {
@@ -22,6 +24,19 @@ class SyslogPriorityFlag final : public spdlog::custom_flag_formatter {
   std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<SyslogPriorityFlag>(); }
 };
 
+// The message with control characters and bytes that are not UTF-8 escaped: messages carry request
+// paths, headers, file names and hub replies, and none of those may forge a log line or break the
+// journal's text.
+class EscapedPayloadFlag final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&, spdlog::memory_buf_t& dest) override {
+    const std::string_view payload(msg.payload.data(), msg.payload.size());
+    const std::string escaped = util::escape_for_log(payload);
+    dest.append(escaped.data(), escaped.data() + escaped.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override { return std::make_unique<EscapedPayloadFlag>(); }
+};
+
 struct State {
   std::mutex mutex;
   Options options;
@@ -35,10 +50,11 @@ State& state() {
 
 std::unique_ptr<spdlog::formatter> make_formatter(bool journald) {
   auto f = std::make_unique<spdlog::pattern_formatter>();
+  f->add_flag<EscapedPayloadFlag>('V');
   if (journald) {
-    f->add_flag<SyslogPriorityFlag>('*').set_pattern("%*[%n] %v");
+    f->add_flag<SyslogPriorityFlag>('*').set_pattern("%*[%n] %V");
   } else {
-    f->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %v");
+    f->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ [%n] %V");
   }
   return f;
 }

@@ -35,3 +35,19 @@ TEST(Log, JournaldFormatCarriesPriorityPrefix) {
   EXPECT_NE(out.find("<3>[log-test-j] disk full"), std::string::npos) << out;
   EXPECT_NE(out.find("<6>[log-test-j] hello"), std::string::npos) << out;
 }
+
+TEST(Log, EscapesControlCharactersAndBytesThatAreNotUtf8) {
+  // Messages carry request paths and headers: a newline would forge a second line, a raw byte breaks
+  // the journal's text.
+  testing::internal::CaptureStderr();
+  log::Options o;
+  o.journald = true;
+  log::init(o);
+  log::get("log-test-e")->warn("GET {} failed", std::string("/api/\xff\r\n<3>[hub] forged \x1b[2J"));
+  log::get("log-test-e")->warn("Salle \xc3\xa9t\xc3\xa9 is fine");
+  const std::string out = testing::internal::GetCapturedStderr();
+  EXPECT_NE(out.find("<4>[log-test-e] GET /api/\\xff\\x0d\\x0a<3>[hub] forged \\x1b[2J failed\n"), std::string::npos)
+      << out;
+  EXPECT_NE(out.find("Salle \xc3\xa9t\xc3\xa9 is fine"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\xff'), std::string::npos);
+}

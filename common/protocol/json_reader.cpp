@@ -4,6 +4,8 @@
 
 namespace classcam::protocol {
 
+std::string dump(const Json& j, int indent) { return j.dump(indent, ' ', false, Json::error_handler_t::replace); }
+
 bool is_valid_id(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (std::size_t i = 0; i < id.size(); ++i) {
@@ -98,7 +100,7 @@ double Reader::number(std::string_view key, double min, double max) const {
   if (!j.is_number()) fail(key, "expected a number, got " + type_name(j));
   const double v = j.get<double>();
   if (!std::isfinite(v) || v < min || v > max) {
-    fail(key, "out of range (" + j.dump() + ", expected " + Json(min).dump() + ".." + Json(max).dump() + ")");
+    fail(key, "out of range (" + dump(j) + ", expected " + dump(Json(min)) + ".." + dump(Json(max)) + ")");
   }
   return v;
 }

@@ -23,6 +23,12 @@ class DecodeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Serialises JSON for the wire, a file or a reply. Strings may hold bytes from outside (a request, a
+// file name from a corrupt card, a hub's reply), and nlohmann's own dump() throws on bytes that are
+// not UTF-8; here each such byte becomes U+FFFD instead. Every JSON the project writes goes through
+// this (a test checks that no other dump() call is left).
+std::string dump(const Json& j, int indent = -1);
+
 // A small table of enum <-> name. Each enum in the protocol has one (see messages.cpp).
 template <typename E>
 struct EnumName {

@@ -260,7 +260,7 @@ template <typename T>
 std::string encode(const T& message) {
   Json j = to_json(message);
   j["protocol"] = std::to_string(kProtocolMajor) + "." + std::to_string(kProtocolMinor);
-  return j.dump();
+  return dump(j);
 }
 
 // Checks size, JSON syntax and protocol version, then reads the body with `read`.

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "common/protocol/messages.hpp"
 
 using namespace classcam;
@@ -402,3 +405,43 @@ INSTANTIATE_TEST_SUITE_P(Table, Malformed, testing::ValuesIn(bad_cases()), [](co
   }
   return n;
 });
+
+TEST(Encode, TextThatIsNotUtf8BecomesReplacementCharactersInsteadOfThrowing) {
+  // A unit's last error quotes a hub reply cut at 300 bytes, or a file name from a corrupt card: the
+  // telemetry (and the control socket's status) must still go out.
+  auto t = sample_telemetry();
+  t.last_error = "HTTP 409: Salle \xc3";
+  t.software_version = "1.0\xff";
+  std::string text;
+  ASSERT_NO_THROW(text = encode(t));
+  const auto back = decode<Telemetry>(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->last_error, "HTTP 409: Salle \xef\xbf\xbd");
+  EXPECT_EQ(back->software_version, "1.0\xef\xbf\xbd");
+  EXPECT_EQ(dump(Json{{"a", "\xff"}}), "{\"a\":\"\xef\xbf\xbd\"}");
+}
+
+TEST(Encode, NoJsonIsWrittenWithoutTheReplacingDump) {
+  // nlohmann's own dump() throws on bytes that are not UTF-8; protocol::dump() is the one place that
+  // calls it. Looks through every source file of the product (tests may call it on their own JSON).
+  const std::filesystem::path root = CLASSCAM_SOURCE_DIR;
+  std::vector<std::string> offenders;
+  for (const char* top : {"common", "hub", "firmware"}) {
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root / top)) {
+      const auto ext = e.path().extension();
+      if (!e.is_regular_file() || (ext != ".cpp" && ext != ".hpp")) continue;
+      const std::string name = e.path().filename().string();
+      if (name.find("_test") != std::string::npos || e.path().parent_path().filename() == "testing") continue;
+      std::ifstream in(e.path());
+      std::string line;
+      for (int n = 1; std::getline(in, line); ++n) {
+        const bool raw_dump = line.find(".dump(") != std::string::npos;
+        if (raw_dump && e.path().filename() != "json_reader.cpp") {
+          offenders.push_back(std::filesystem::relative(e.path(), root).string() + ":" + std::to_string(n));
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(offenders.empty()) << "use protocol::dump() instead of Json::dump() at: "
+                                 << testing::PrintToString(offenders);
+}

@@ -6,6 +6,7 @@
 
 #include "common/util/hash.hpp"
 #include "common/util/time.hpp"
+#include "common/util/utf8.hpp"
 #include "common/util/uuid.hpp"
 
 using namespace classcam;
@@ -172,4 +173,39 @@ TEST(Time, FormatsWholeSecondsAndUnixMs) {
 TEST(Time, NowRoundTrips) {
   const auto now = now_utc();
   EXPECT_EQ(parse_rfc3339(to_rfc3339(now)), now);
+}
+
+TEST(Utf8, AcceptsWellFormedTextOnly) {
+  EXPECT_TRUE(is_valid_utf8(""));
+  EXPECT_TRUE(is_valid_utf8("plain ASCII"));
+  EXPECT_TRUE(is_valid_utf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa5"));  // é € 🎥
+  EXPECT_TRUE(is_valid_utf8("\xf4\x8f\xbf\xbf"));                           // U+10FFFF
+  EXPECT_FALSE(is_valid_utf8("\xff"));
+  EXPECT_FALSE(is_valid_utf8("\xc3"));              // cut short
+  EXPECT_FALSE(is_valid_utf8("\xc3\x28"));          // bad continuation
+  EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));          // overlong '/'
+  EXPECT_FALSE(is_valid_utf8("\xe0\x80\xaf"));      // overlong
+  EXPECT_FALSE(is_valid_utf8("\xed\xa0\x80"));      // a surrogate
+  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_EQ(first_invalid_utf8("ab\xc3\xa9z\xff"), 5u);
+  EXPECT_FALSE(first_invalid_utf8("ab").has_value());
+}
+
+TEST(Utf8, ReplacesEachBadByteWithTheReplacementCharacter) {
+  EXPECT_EQ(to_valid_utf8("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(to_valid_utf8("a\xff"
+                          "b\xc3"),
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd");
+  EXPECT_TRUE(is_valid_utf8(to_valid_utf8("\xed\xa0\x80\xc0\xaf")));
+}
+
+TEST(Utf8, EscapesForLogsWithoutTouchingText) {
+  EXPECT_EQ(escape_for_log("Salle \xc3\xa9t\xc3\xa9"), "Salle \xc3\xa9t\xc3\xa9");
+  EXPECT_EQ(escape_for_log("a\nb\tc\x7f"), "a\\x0ab\\x09c\\x7f");
+  EXPECT_EQ(escape_for_log("/api/\xff\xc3"), "/api/\\xff\\xc3");
+  EXPECT_EQ(escape_for_log("\xc2\x9b"
+                           "2J"),
+            "\\xc2\\x9b"
+            "2J");  // C1 CSI
 }

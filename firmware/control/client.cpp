@@ -45,7 +45,7 @@ std::variant<Json, CallError> call(const std::filesystem::path& socket_path, con
     return ::poll(&p, 1, static_cast<int>(left.count())) > 0;
   };
 
-  const std::string out = request.dump() + "\n";
+  const std::string out = protocol::dump(request) + "\n";
   std::size_t sent = 0;
   while (sent < out.size()) {
     if (!wait(POLLOUT)) return CallError{ClientError::timeout, "timed out sending the request"};

@@ -31,19 +31,21 @@ std::string error_of(std::string_view line) {
   return r ? "" : r.error().message;
 }
 
-// A server whose handler echoes the request (with `pad` bytes more in the answer), with the event
-// loop on its own thread.
+// A server whose handler echoes the request (with `pad` bytes more in the answer) or does what it is
+// given, with the event loop on its own thread.
 class EchoServer {
  public:
   explicit EchoServer(const std::filesystem::path& path, ServerLimits limits = {}, std::size_t pad = 0)
-      : server_(
-            io_, path,
+      : EchoServer(
+            path,
             [pad](const Request& r, const Server::Reply& reply) {
               Json j = {{"echo", encode_request(r)}};
               if (pad > 0) j["pad"] = std::string(pad, 'x');
               reply(ok_response(std::move(j)));
             },
             limits) {}
+  EchoServer(const std::filesystem::path& path, Server::Handler handler, ServerLimits limits = {})
+      : server_(io_, path, std::move(handler), limits) {}
   std::size_t connections() {
     std::promise<std::size_t> p;
     boost::asio::post(io_, [&] { p.set_value(server_.connections()); });
@@ -355,4 +357,33 @@ TEST(ControlServer, AtEmfileAcceptBacksOffAndRecovers) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit " << WEXITSTATUS(status);
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+TEST(ControlServer, AnswersWithTextThatIsNotUtf8AsReplacementCharacters) {
+  // The status quotes the hub's last reply (cut at 300 bytes, maybe mid-character) and file names from
+  // the card; writing that used to throw on the event loop and end classcamd.
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  EchoServer server(path, [](const Request&, const Server::Reply& reply) {
+    reply(ok_response({{"last_error", "HTTP 409: Salle \xc3"}, {"file", "seg-\xff.mp4"}}));
+  });
+  ASSERT_TRUE(server.listen().ok());
+  for (int i = 0; i < 2; ++i) {
+    auto r = call(path, encode_request({}), 5s);
+    ASSERT_TRUE(std::holds_alternative<Json>(r));
+    EXPECT_EQ(std::get<Json>(r)["last_error"], "HTTP 409: Salle \xef\xbf\xbd");
+    EXPECT_EQ(std::get<Json>(r)["file"], "seg-\xef\xbf\xbd.mp4");
+  }
+}
+
+TEST(ControlServer, AHandlerThatThrowsGetsAnErrorAndTheServerGoesOn) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  EchoServer server(path, [](const Request& r, const Server::Reply& reply) {
+    if (r.cmd == Command::snapshot) throw std::runtime_error("camera \xff gone");
+    reply(ok_response());
+  });
+  ASSERT_TRUE(server.listen().ok());
+  const std::string out = converse(path, "{\"cmd\":\"snapshot\"}\n{\"cmd\":\"status\"}\n", 2);
+  EXPECT_EQ(out, "{\"error\":\"internal error: camera \xef\xbf\xbd gone\",\"ok\":false}\n{\"ok\":true}\n");
 }

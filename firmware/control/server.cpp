@@ -105,12 +105,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return;
     }
     logger()->debug("control request: {}", to_string(request->cmd));
-    registry_->handler(*request, [self = shared_from_this()](const Json& response) { self->respond(response, true); });
+    auto answered = std::make_shared<bool>(false);
+    try {
+      registry_->handler(*request, [self = shared_from_this(), answered](const Json& response) {
+        *answered = true;
+        self->respond(response, true);
+      });
+    } catch (const std::exception& e) {
+      // A failing command must not end the daemon (and a recording in progress) on the event loop.
+      logger()->error("control request {} failed: {}", to_string(request->cmd), e.what());
+      if (!*answered) respond(error_response(std::string("internal error: ") + e.what()), true);
+    }
   }
 
   void respond(const Json& response, bool keep_open) {
     if (!socket_.is_open()) return;
-    out_ = response.dump() + "\n";
+    out_ = protocol::dump(response) + "\n";
     // A client that does not read cannot hold the connection (and its buffers) open for ever.
     write_timer_.expires_after(registry_->limits.write_timeout);
     write_timer_.async_wait([self = weak_from_this()](const boost::system::error_code& ec) {

@@ -258,7 +258,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   if (std::holds_alternative<control::CallError>(result)) {
     const auto& e = std::get<control::CallError>(result);
     if (json) {
-      out << Json{{"ok", false}, {"error", e.message}}.dump() << "\n";
+      out << protocol::dump(Json{{"ok", false}, {"error", e.message}}) << "\n";
     } else {
       err << "classcamctl: " << e.message << "\n";
     }
@@ -267,7 +267,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   Json r = std::get<Json>(result);
   if (!r.value("ok", false)) {
     if (json) {
-      out << r.dump() << "\n";
+      out << protocol::dump(r) << "\n";
     } else {
       err << "classcamctl: " << cmd << " refused: " << str(r, "error", "no reason given") << "\n";
     }
@@ -295,7 +295,7 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
   }
 
   if (json) {
-    out << r.dump() << "\n";
+    out << protocol::dump(r) << "\n";
     return kExitOk;
   }
   switch (req.cmd) {

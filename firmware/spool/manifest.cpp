@@ -11,7 +11,7 @@ namespace {
 
 std::string line(Json j, std::string_view type) {
   j["record"] = type;
-  return j.dump();
+  return protocol::dump(j);
 }
 
 }  // namespace

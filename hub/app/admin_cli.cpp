@@ -4,6 +4,7 @@
 #include <map>
 
 #include "common/protocol/json_reader.hpp"
+#include "common/util/utf8.hpp"
 #include "common/util/uuid.hpp"
 #include "hub/audit/auditor.hpp"
 #include "hub/auth/password.hpp"
@@ -27,6 +28,11 @@ Args parse(const std::vector<std::string>& args, std::size_t from) {
   for (std::size_t i = from; i < args.size(); i += 2) {
     if (args[i].rfind("--", 0) != 0 || i + 1 >= args.size()) {
       a.error = "expected --option value, got \"" + args[i] + "\"";
+      return a;
+    }
+    // A terminal in another encoding (Latin-1) would store names that every JSON answer must repair.
+    if (!util::is_valid_utf8(args[i + 1])) {
+      a.error = args[i] + ": not valid UTF-8 (set the terminal to UTF-8)";
       return a;
     }
     a.options[args[i].substr(2)] = args[i + 1];

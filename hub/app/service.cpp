@@ -70,6 +70,36 @@ auth::LoginLimits login_limits(const config::HubConfig::Auth& a) {
   return l;
 }
 
+// Runs the io_context on this thread until it stops. An exception that escapes a completion handler
+// ends only the operation (and the connection) it belonged to: the thread logs it and runs on, so one
+// request can never take the hub, its broker and its login limits down.
+void run_io(net::io_context& io, const log::Logger& log) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (const std::exception& e) {
+      log->critical("an I/O thread caught an exception no handler did: {}; the hub goes on", e.what());
+    } catch (...) {
+      log->critical("an I/O thread caught an exception no handler did; the hub goes on");
+    }
+  }
+}
+
+// A job for a thread pool that cannot end the process: asio's pool threads do not survive an
+// exception, and std::terminate would follow.
+std::function<void()> contained(std::function<void()> job, log::Logger log) {
+  return [job = std::move(job), log = std::move(log)] {
+    try {
+      job();
+    } catch (const std::exception& e) {
+      log->critical("a worker job failed: {}; the hub goes on", e.what());
+    } catch (...) {
+      log->critical("a worker job failed; the hub goes on");
+    }
+  };
+}
+
 void make_private_dir(const fs::path& p) {
   std::error_code ec;
   fs::create_directories(p, ec);
@@ -109,8 +139,11 @@ struct Service::Impl {
   bool started = false;
   bool stopped = false;
 
+  // Every job for the pools goes through here (see contained()).
+  void post_to(net::thread_pool& pool, std::function<void()> job) { net::post(pool, contained(std::move(job), log)); }
+
   api::Executor workers_exec() {
-    return [this](std::function<void()> job) { net::post(workers, std::move(job)); };
+    return [this](std::function<void()> job) { post_to(workers, std::move(job)); };
   }
 
   void ensure_first_admin() {
@@ -133,7 +166,7 @@ struct Service::Impl {
     retention_timer.expires_after(after);
     retention_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      net::post(workers, [this] { run_retention(); });
+      post_to(workers, [this] { run_retention(); });
       schedule_retention(std::chrono::minutes(cfg.retention.check_interval_minutes));
     });
   }
@@ -159,7 +192,7 @@ struct Service::Impl {
     expiry_timer.expires_after(after);
     expiry_timer.async_wait([this](boost::system::error_code ec) {
       if (ec) return;
-      net::post(workers, [this] {
+      post_to(workers, [this] {
         try {
           tus->expire(util::now_utc());
         } catch (const std::exception& e) {
@@ -202,7 +235,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
                                                           login_limits(cfg.auth));
   s.library = std::make_unique<recordings::Library>(
       *s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
-      [&s](std::function<void()> job) { net::post(s.joiner, std::move(job)); },
+      [&s](std::function<void()> job) { s.post_to(s.joiner, std::move(job)); },
       // A failed join's retry: a timer on the io_context that only queues the join (a stop drops it).
       [&s](std::chrono::milliseconds delay, std::function<void()> job) {
         auto timer = std::make_shared<net::steady_timer>(s.io, delay);
@@ -234,7 +267,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
       fo.horizon_days = cfg.schedule.horizon_days;
       fo.timezone = cfg.hub.timezone;
       fo.on_session = [&s](const store::Unit& unit, const protocol::SessionInfo& info) {
-        net::post(s.workers, [&s, unit, info] {
+        s.post_to(s.workers, [&s, unit, info] {
           access::Principal p;
           p.caller = access::Caller::unit;
           p.id = unit.id;
@@ -307,7 +340,7 @@ std::uint16_t Service::start() {
   if (s.fleet) s.fleet->start();
   s.work.emplace(s.io.get_executor());
   const unsigned n = io_threads(s.cfg.http.threads);
-  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { s.io.run(); });
+  for (unsigned i = 0; i < n; ++i) s.threads.emplace_back([&s] { run_io(s.io, s.log); });
   s.library->resume();
   s.schedule_expiry(std::chrono::seconds(0));
   s.schedule_retention(std::chrono::seconds(5));

@@ -117,7 +117,7 @@ void Fleet::handle_message(const std::string& topic, const std::string& payload)
       case Channel::telemetry: {
         const auto t = protocol::decode<protocol::Telemetry>(payload);
         if (!t || t->unit_id != unit_id) break;
-        store_.set_unit_fleet_state(unit_id, now, std::nullopt, std::nullopt, protocol::to_json(*t).dump(),
+        store_.set_unit_fleet_state(unit_id, now, std::nullopt, std::nullopt, protocol::dump(protocol::to_json(*t)),
                                     t->last_error);
         return;
       }

@@ -220,7 +220,7 @@ void FleetRoutes::add(http::Router& router) {
         row.id = cmd.id;
         row.unit_id = unit.id;
         row.action = std::string(protocol::to_string(cmd.action));
-        row.args_json = protocol::to_json(cmd)["args"].dump();
+        row.args_json = protocol::dump(protocol::to_json(cmd)["args"]);
         row.issued_by = req.principal.id;
         row.issued_at = cmd.issued_at;
         row.expires_at = cmd.expires_at;

@@ -1,6 +1,7 @@
 #pragma once
 // Building responses: JSON, problem+json errors (RFC 9457) whose detail names the bad field, and
 // reading JSON request bodies with the protocol's validating Reader.
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -35,7 +36,16 @@ protocol::Json json_body(const Request& req);
 
 // Runs `fn`, turning HttpError, protocol::DecodeError and any other exception (500, logged) into a
 // problem response. The router wraps every handler with it; handlers that finish their work on the
-// worker pool wrap that work with it too.
+// worker pool wrap that work with it too. Building the error response cannot throw again (problem()
+// replaces bytes that are not UTF-8; anything else falls back to a fixed 500).
 Response guarded(const Request& req, const std::function<Response()>& fn);
+
+// A fixed 500 problem, built without JSON: the answer when nothing better can be built.
+Response internal_error();
+
+// A 400 naming the first part of the request that is not UTF-8: the path, a query parameter or a
+// header value (Cookie excepted: it carries other sites' cookies, which the hub never reads).
+// nullopt when all of it is. Percent-decoded path parameters are the router's to check.
+std::optional<Response> refuse_invalid_text(const Request& req);
 
 }  // namespace classcam::hub::http

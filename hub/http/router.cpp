@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "common/util/utf8.hpp"
 #include "hub/http/responses.hpp"
 
 namespace classcam::hub::http {
@@ -88,6 +89,8 @@ Route& Router::add_streaming(const std::string& method, const std::string& patte
 }
 
 Admission Router::admit(Request& req) const {
+  // Every handler may echo what it reads into JSON or a log: it reads only UTF-8.
+  if (auto bad = refuse_invalid_text(req)) return refuse(std::move(*bad));
   const auto segs = split(req.path);
   const Route* route = nullptr;
   std::string allow;
@@ -111,6 +114,7 @@ Admission Router::admit(Request& req) const {
     const auto name = route->segments[i].substr(1, route->segments[i].size() - 2);
     auto value = percent_decode(segs[i]);
     if (!value) return refuse(problem(400, "malformed percent-encoding in the path", name));
+    if (!util::is_valid_utf8(*value)) return refuse(problem(400, "not valid UTF-8 (after percent-decoding)", name));
     req.params[name] = std::move(*value);
   }
   if (!route->access.is_public()) {

@@ -355,6 +355,9 @@ class Session : public std::enable_shared_from_this<Session> {
     } catch (const std::exception& e) {
       state_->logger->error("{} {}: admitting the request failed: {}", req.method, req.path, e.what());
       return refuse(500, "the hub could not take this request; the error is in its log", &req);
+    } catch (...) {
+      state_->logger->error("{} {}: admitting the request failed", req.method, req.path);
+      return refuse(500, "the hub could not take this request; the error is in its log", &req);
     }
     const bool has_body = !parser_->is_done();
     if (admission.refusal) {
@@ -510,7 +513,11 @@ class Session : public std::enable_shared_from_this<Session> {
       p.admission.handler(req, reply);
     } catch (const std::exception& e) {
       state_->logger->error("{} {}: the handler failed: {}", req.method, req.path, e.what());
-      reply(problem(500, "the hub could not complete this request; the error is in its log"));
+      reply(internal_error());
+    } catch (...) {
+      // Last resort on the I/O thread: the handler failed before replying (its own guard failed too).
+      state_->logger->error("{} {}: the handler failed", req.method, req.path);
+      reply(internal_error());
     }
 
     if (req.keep_alive) {

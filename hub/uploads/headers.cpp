@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "common/util/utf8.hpp"
+
 namespace classcam::hub::uploads {
 
 Metadata parse_metadata(std::string_view header) {
@@ -22,6 +24,12 @@ Metadata parse_metadata(std::string_view header) {
           return m;
         }
         value = *decoded;
+      }
+      // Base64 hides the bytes from the header check; the values are echoed in errors and stored.
+      if (!util::is_valid_utf8(key) || !util::is_valid_utf8(value)) {
+        m.error =
+            util::is_valid_utf8(key) ? "the value of \"" + key + "\" is not valid UTF-8" : "a key is not valid UTF-8";
+        return m;
       }
       if (m.values.count(key) != 0) {
         m.error = "\"" + key + "\" appears twice";

@@ -12,7 +12,8 @@
 
 namespace classcam::hub::uploads {
 
-// Upload-Metadata: "key base64value,key2 base64value2" (values optional). `error` names what is wrong.
+// Upload-Metadata: "key base64value,key2 base64value2" (values optional). `error` names what is wrong
+// (values that are not base64, or do not decode to UTF-8).
 struct Metadata {
   std::map<std::string, std::string> values;
   std::string error;

@@ -42,3 +42,10 @@ TEST(TusHeaders, ParsesOffsetsAndLengths) {
     EXPECT_EQ(parse_u64(bad), std::nullopt) << bad;
   }
 }
+
+TEST(TusHeaders, MetadataValuesThatDecodeToBytesThatAreNotUtf8AreRefused) {
+  // They would be echoed into problem+json and stored with the upload.
+  const auto m = parse_metadata("session_id " + util::base64_encode(std::string("s-\xff")));
+  EXPECT_NE(m.error.find("\"session_id\" is not valid UTF-8"), std::string::npos) << m.error;
+  EXPECT_TRUE(parse_metadata("title " + util::base64_encode("caf\xc3\xa9")).error.empty());
+}

@@ -112,6 +112,11 @@ http::Response serve_asset(const http::Request& req) {
 }
 
 http::Admission admit(const http::Router& router, http::Request& req) {
+  // The pages' 404 and the cross-site check echo the path and headers: UTF-8 only, from here on.
+  if (auto bad = http::refuse_invalid_text(req)) {
+    page_headers(*bad);
+    return http::Admission::refuse(std::move(*bad));
+  }
   // A page is answered from the header alone; the router admits API requests.
   if (!is_api(req.path)) return http::Admission::refuse(serve_asset(req));
   if (auto refusal = cross_site_refusal(req)) {
