@@ -121,6 +121,7 @@ Json to_json(const Telemetry& m) {
   put_opt(j, "cpu_temp_c", m.cpu_temp_c);
   put_opt(j, "last_error", m.last_error);
   put_opt(j, "upload_rate_bps", m.upload_rate_bps);
+  put_opt(j, "spool_set_aside_segments", m.spool_set_aside_segments);
   return j;
 }
 
@@ -140,6 +141,12 @@ Telemetry read_telemetry(const Reader& r) {
   m.software_version = r.string("software_version", 64);
   m.last_error = r.opt_string("last_error", kDetailMax);
   if (const auto v = r.opt_integer("upload_rate_bps", 0, kI64Max)) m.upload_rate_bps = static_cast<std::uint64_t>(*v);
+  if (const auto v = r.opt_integer("spool_set_aside_segments", 0, kU32Max)) {
+    m.spool_set_aside_segments = static_cast<std::uint32_t>(*v);
+  }
+  if (m.spool_set_aside_segments.value_or(0) > m.spool_backlog_segments) {
+    r.fail("spool_set_aside_segments", "greater than spool_backlog_segments");
+  }
   return m;
 }
 

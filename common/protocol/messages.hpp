@@ -20,7 +20,7 @@
 namespace classcam::protocol {
 
 inline constexpr int kProtocolMajor = 1;
-inline constexpr int kProtocolMinor = 0;
+inline constexpr int kProtocolMinor = 1;  // 1.1: Telemetry.spool_set_aside_segments
 // Payloads larger than this are refused before parsing (a schedule of 14 days is a few tens of kB).
 inline constexpr std::size_t kMaxPayloadBytes = 1 << 20;
 
@@ -75,6 +75,8 @@ struct Telemetry {
   std::string software_version;
   std::optional<std::string> last_error;
   std::optional<std::uint64_t> upload_rate_bps;  // while uploading
+  // Of the backlog, segments the uploader set aside (unreadable, or refused by the hub); since 1.1.
+  std::optional<std::uint32_t> spool_set_aside_segments;
   bool operator==(const Telemetry&) const = default;
 };
 

@@ -38,6 +38,7 @@ Telemetry sample_telemetry() {
   m.software_version = "0.1.0";
   m.last_error = "upload: hub unreachable";
   m.upload_rate_bps = 1'000'000;
+  m.spool_set_aside_segments = 1;
   return m;
 }
 
@@ -207,7 +208,7 @@ TEST(RoundTrip, MinimalMessagesUseDefaults) {
 
 TEST(Envelope, StampsVersion) {
   const auto j = Json::parse(encode(sample_state()));
-  EXPECT_EQ(j.at("protocol"), "1.0");
+  EXPECT_EQ(j.at("protocol"), "1.1");
 }
 
 TEST(Envelope, IgnoresUnknownFieldsAndAcceptsNewerMinor) {

@@ -1,16 +1,23 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/executor_work_guard.hpp>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <future>
 #include <thread>
+#include <vector>
 
 #include "firmware/control/client.hpp"
 #include "firmware/control/protocol.hpp"
 #include "firmware/control/server.hpp"
+#include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
 
 using namespace classcam;
@@ -24,13 +31,24 @@ std::string error_of(std::string_view line) {
   return r ? "" : r.error().message;
 }
 
-// A server whose handler echoes the request, with the event loop on its own thread.
+// A server whose handler echoes the request (with `pad` bytes more in the answer), with the event
+// loop on its own thread.
 class EchoServer {
  public:
-  explicit EchoServer(const std::filesystem::path& path)
-      : server_(io_, path, [](const Request& r, const Server::Reply& reply) {
-          reply(ok_response({{"echo", encode_request(r)}}));
-        }) {}
+  explicit EchoServer(const std::filesystem::path& path, ServerLimits limits = {}, std::size_t pad = 0)
+      : server_(
+            io_, path,
+            [pad](const Request& r, const Server::Reply& reply) {
+              Json j = {{"echo", encode_request(r)}};
+              if (pad > 0) j["pad"] = std::string(pad, 'x');
+              reply(ok_response(std::move(j)));
+            },
+            limits) {}
+  std::size_t connections() {
+    std::promise<std::size_t> p;
+    boost::asio::post(io_, [&] { p.set_value(server_.connections()); });
+    return p.get_future().get();
+  }
   Status listen() {
     auto st = server_.listen();
     thread_ = std::thread([this] { io_.run(); });
@@ -74,6 +92,23 @@ std::string converse(const std::filesystem::path& path, const std::string& bytes
   }
   ::close(fd);
   return in;
+}
+
+int connect_to(const std::filesystem::path& path) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un a{};
+  a.sun_family = AF_UNIX;
+  std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", path.c_str());
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+bool answers_status(const std::filesystem::path& path) {
+  auto r = call(path, encode_request({}), 10s);
+  return std::holds_alternative<Json>(r) && std::get<Json>(r).value("ok", false);
 }
 
 }  // namespace
@@ -187,4 +222,137 @@ TEST(ControlClient, SaysWhenTheDaemonIsNotRunning) {
   ASSERT_TRUE(std::holds_alternative<CallError>(r));
   EXPECT_EQ(std::get<CallError>(r).kind, ClientError::not_running);
   EXPECT_NE(std::get<CallError>(r).message.find("classcamd is not running"), std::string::npos);
+}
+
+TEST(ControlServer, AFloodOfLocalClientsLeavesTheDaemonTheFileDescriptorsItRecordsWith) {
+  // classcamd with few descriptors to spare, and 300 clients that connect and say nothing: the server
+  // must not take every descriptor (a recording then cannot open its next segment: the lesson stops).
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  int ready[2];
+  int go[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    rlimit r{128, 128};
+    ::setrlimit(RLIMIT_NOFILE, &r);
+    int code = 0;
+    {
+      EchoServer server(path);
+      if (!server.listen().ok()) ::_exit(10);
+      (void)::write(ready[1], "r", 1);
+      char c = 0;
+      (void)::read(go[0], &c, 1);  // the flood is connected and has been served as far as it will be
+      // What a recording does every segment: open a file. It must still work.
+      std::vector<int> fds;
+      for (int i = 0; i < 20; ++i) fds.push_back(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+      for (const int fd : fds) {
+        if (fd < 0) code = 1;
+        ::close(fd);
+      }
+      (void)::write(ready[1], "o", 1);
+      (void)::read(go[0], &c, 1);  // the flood has gone and a normal client was answered
+    }
+    ::_exit(code);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  std::vector<int> flood;
+  for (int i = 0; i < 300; ++i) {
+    const int fd = connect_to(path);
+    if (fd >= 0) flood.push_back(fd);
+  }
+  std::this_thread::sleep_for(500ms);  // not an assertion: time for the server to accept what it will
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  for (const int fd : flood) ::close(fd);
+  EXPECT_TRUE(test::wait_until([&] { return answers_status(path); }, 30s)) << "answers once the flood is gone";
+  ASSERT_EQ(::write(go[1], "g", 1), 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "the server left no descriptor to open a file with";
+  for (const int fd : {ready[0], ready[1], go[0], go[1]}) ::close(fd);
+}
+
+TEST(ControlServer, AtTheCapNewClientsWaitAndIdleOnesMakeRoom) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  ServerLimits limits;
+  limits.max_connections = 4;
+  limits.busy_idle_timeout = 300ms;
+  EchoServer server(path, limits);
+  ASSERT_TRUE(server.listen().ok());
+  std::vector<int> idle;
+  for (int i = 0; i < 20; ++i) idle.push_back(connect_to(path));
+  // A normal client is answered while the idle ones are still there (they are let go at the cap).
+  EXPECT_TRUE(answers_status(path));
+  EXPECT_LE(server.connections(), 4u);
+  for (const int fd : idle) ::close(fd);
+  EXPECT_TRUE(test::wait_until([&] { return server.connections() == 0; }, 10s));
+}
+
+TEST(ControlServer, AClientThatDoesNotReadItsAnswerIsDisconnected) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  ServerLimits limits;
+  limits.write_timeout = 200ms;
+  constexpr std::size_t kAnswer = 8 << 20;  // far more than a socket buffer holds
+  EchoServer server(path, limits, kAnswer);
+  ASSERT_TRUE(server.listen().ok());
+  const int fd = connect_to(path);
+  ASSERT_GE(fd, 0);
+  const std::string req = "{\"cmd\":\"status\"}\n";
+  ASSERT_EQ(::send(fd, req.data(), req.size(), MSG_NOSIGNAL), static_cast<ssize_t>(req.size()));
+  // Meanwhile, others are answered; the one that does not read is closed by the server.
+  std::this_thread::sleep_for(300ms);  // not an assertion: the client reads nothing for a while
+  EXPECT_TRUE(test::wait_until([&] { return server.connections() == 0; }, 10s));
+  std::size_t got = 0;
+  char buf[65536];
+  for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) <= 0) break;
+    const auto n = ::recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  EXPECT_LT(got, kAnswer) << "the answer was cut off and the connection closed";
+  ::close(fd);
+}
+
+TEST(ControlServer, AtEmfileAcceptBacksOffAndRecovers) {
+  test::TempDir dir;
+  const auto path = dir / "c.sock";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    boost::asio::io_context io;
+    Server server(io, path, [](const Request&, const Server::Reply& reply) { reply(ok_response()); });
+    if (!server.listen().ok()) ::_exit(10);
+    // Every descriptor taken (as by other parts of a busy daemon): accepting fails with EMFILE.
+    rlimit r{};
+    ::getrlimit(RLIMIT_NOFILE, &r);
+    r.rlim_cur = 64;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+    std::vector<int> fill;
+    for (int fd = ::open("/dev/null", O_RDONLY); fd >= 0; fd = ::open("/dev/null", O_RDONLY)) fill.push_back(fd);
+    (void)::write(ready[1], "r", 1);
+    io.run_for(1s);  // clients are waiting the whole second
+    const auto failures = server.accept_failures();
+    for (const int fd : fill) ::close(fd);
+    io.run_for(2s);  // room again: the waiting clients are answered
+    // A loop that asks again at once fails hundreds of thousands of times a second.
+    ::_exit(failures >= 1 && failures <= 50 ? 0 : 1);
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  auto answered = std::async(std::launch::async, [&] { return answers_status(path); });
+  EXPECT_TRUE(answered.get()) << "answered once descriptors are free again";
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "exit " << WEXITSTATUS(status);
+  ::close(ready[0]);
+  ::close(ready[1]);
 }

@@ -146,6 +146,7 @@ std::string format_status(const Json& j) {
     std::string up = fmt::format("{}; {} segments ({}) to send", str(u, "state"), num(u, "backlog_segments"),
                                  spool::human_bytes(num(u, "backlog_bytes")));
     if (num(u, "rate_bps") > 0) up += fmt::format(", {:.1f} Mbit/s", static_cast<double>(num(u, "rate_bps")) / 1e6);
+    if (num(u, "set_aside") > 0) up += fmt::format("; {} set aside, tried again later", num(u, "set_aside"));
     out += "  upload    " + up + "\n";
     if (u.contains("last_error")) out += "  upload    last error: " + str(u, "last_error") + "\n";
   }

@@ -383,6 +383,7 @@ void Daemon::status(control::Server::Reply reply) {
                               {"fs_avail_bytes", u.fs_avail_bytes},
                               {"backlog_segments", u.backlog_segments},
                               {"backlog_bytes", u.backlog_bytes},
+                              {"set_aside_segments", u.set_aside_segments},
                               {"sessions", u.sessions}};
                 reply(control::ok_response(std::move(j)));
               });

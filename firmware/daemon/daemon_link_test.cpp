@@ -161,6 +161,7 @@ TEST(DaemonLink, CommandsRunOnceExpireOrAreRejectedAndSchedulesAreStored) {
   EXPECT_GT(tel->disk_total_bytes, 0u);
   EXPECT_GT(tel->uptime_s, 0u);
   EXPECT_FALSE(tel->software_version.empty());
+  EXPECT_EQ(tel->spool_set_aside_segments, 0u) << "the unit says how many segments are set aside";
 
   // Answered commands survive a restart of classcamd: a resend after it gets the stored answer.
   h.stop();

@@ -107,6 +107,7 @@ void Agent::send_telemetry() {
                     t.spool_used_bytes = u.used_bytes;
                     t.spool_backlog_segments = u.backlog_segments;
                     t.spool_backlog_bytes = u.backlog_bytes;
+                    t.spool_set_aside_segments = u.set_aside_segments;
                     t.cpu_temp_c = read_cpu_temp_c();
                     t.uptime_s = read_uptime_s();
                     t.software_version = std::string(kVersion);

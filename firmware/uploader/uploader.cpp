@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <future>
 #include <random>
@@ -67,6 +69,13 @@ Result<std::string> read_range(const std::filesystem::path& file, std::uint64_t 
   ::close(fd);
   return buf;
 }
+
+// Failures of the link or of the hub as a whole: no other segment or session would fare better now.
+bool link_failure(int status) {
+  return status >= 500 || status == 401 || status == 403 || status == 408 || status == 429 || status < 400;
+}
+// The hub refused this segment for itself (409, 423 and 460 are tus's own, handled where they come).
+bool segment_refused(int status) { return !link_failure(status) && status != 409 && status != 423 && status != 460; }
 
 std::string describe(const net::Response& r) {
   std::string body = r.body.substr(0, 300);
@@ -138,6 +147,7 @@ protocol::Json Uploader::status_json() const {
                       {"resent_bytes", s.resent_bytes},
                       {"set_aside", s.set_aside}};
   if (!s.last_error.empty()) j["last_error"] = s.last_error;
+  if (!s.set_aside_error.empty()) j["set_aside_error"] = s.set_aside_error;
   if (!settings_.upload.window.empty()) j["window"] = settings_.upload.window;
   if (settings_.upload.bandwidth_kbps > 0) j["bandwidth_kbps"] = settings_.upload.bandwidth_kbps;
   return j;
@@ -227,7 +237,52 @@ bool Uploader::mark_uploaded(const std::string& session_id, std::uint32_t index)
   return st.ok();
 }
 
-classcam::Status Uploader::announce(const protocol::SessionInfo& session) {
+std::chrono::seconds Uploader::retry_delay(std::uint32_t attempts) const {
+  auto d = std::max<std::chrono::seconds>(settings_.set_aside_retry_min, std::chrono::seconds(1));
+  for (std::uint32_t i = 1; i < attempts && d < settings_.set_aside_retry_max; ++i) d *= 2;
+  return std::min(d, std::max(settings_.set_aside_retry_max, std::chrono::seconds(1)));
+}
+
+void Uploader::set_aside(const spool::PendingSegment& seg, const std::string& reason) {
+  const auto& e = seg.entry;
+  const std::uint32_t attempts = seg.set_aside ? seg.set_aside->attempts + 1 : 1;
+  const auto delay = retry_delay(attempts);
+  auto promise = std::make_shared<std::promise<Result<spool::SetAside>>>();
+  auto future = promise->get_future();
+  spool_.run([promise, e, reason, retry_at = util::now_utc() + delay](spool::Spool& s) {
+    promise->set_value(s.set_aside(e.session_id, e.index, reason, retry_at));
+  });
+  const auto recorded = future.get();
+  const auto msg = fmt::format(
+      "segment {}/{} set aside ({} attempt{}): {}; its file is kept in the spool and "
+      "tried again in {} s, later segments go on",
+      e.session_id, e.index, attempts, attempts == 1 ? "" : "s", reason, delay.count());
+  logger()->error("{}", msg);
+  if (!recorded) logger()->error("segment {}/{}: {}", e.session_id, e.index, recorded.error().message);
+  const std::lock_guard lock(mutex_);
+  if (!seg.set_aside) ++status_.set_aside;
+  status_.last_error = msg;
+  status_.set_aside_error = msg;
+}
+
+bool Uploader::session_passed_over(const std::string& id) const {
+  const auto it = passed_over_.find(id);
+  return it != passed_over_.end() && std::chrono::system_clock::now() < it->second.until;
+}
+
+void Uploader::pass_over_session(const std::string& id, const std::string& reason) {
+  auto& p = passed_over_[id];
+  ++p.attempts;
+  const auto delay = retry_delay(p.attempts);
+  p.until = std::chrono::system_clock::now() + delay;
+  const auto msg = fmt::format("{}; the session is passed over for {} s, the others go on", reason, delay.count());
+  logger()->error("{}", msg);
+  const std::lock_guard lock(mutex_);
+  status_.last_error = msg;
+}
+
+classcam::Status Uploader::announce(const protocol::SessionInfo& session, std::optional<std::string>& refused) {
+  refused.reset();
   protocol::SessionInfo info = session;
   info.unit_id = settings_.unit_id;
   auto r = client_->request("PUT", "/api/v1/unit/sessions/" + info.session_id,
@@ -235,15 +290,34 @@ classcam::Status Uploader::announce(const protocol::SessionInfo& session) {
                             protocol::encode(info));
   if (!r) return r.error();
   if (r->status != 200 && r->status != 201) {
-    return Error{fmt::format("session {}: the hub refused its announcement: {}", info.session_id, describe(*r))};
+    const auto msg = fmt::format("session {}: the hub refused its announcement: {}", info.session_id, describe(*r));
+    if (link_failure(r->status)) return Error{msg};
+    refused = msg;
   }
   return ok_status();
 }
 
-Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
+Result<Uploader::Attempt> Uploader::upload(const spool::PendingSegment& seg) {
   const auto& e = seg.entry;
   const auto size = e.size_bytes;
   const auto key = fmt::format("{}/{}", e.session_id, e.index);
+  const auto aside = [](std::string why) { return Attempt{Outcome::set_aside, std::move(why)}; };
+  // The segment's own problems set it aside; the link's or the hub's stop the queue for a backoff.
+  const auto refused = [&](const net::Response& r, const std::string& what) -> Result<Attempt> {
+    const auto msg = fmt::format("segment {}: {}: {}", key, what, describe(r));
+    if (segment_refused(r.status)) return aside(fmt::format("the hub refused it ({}: {})", what, describe(r)));
+    return Error{msg};
+  };
+  {
+    struct stat st {};
+    if (::stat(seg.path.c_str(), &st) != 0) {
+      return aside(fmt::format("cannot read {}: {}", seg.path.string(), std::strerror(errno)));
+    }
+    if (!S_ISREG(st.st_mode)) return aside(fmt::format("{} is not a regular file", seg.path.string()));
+    if (static_cast<std::uint64_t>(st.st_size) != size) {
+      return aside(fmt::format("{} has {} bytes, its manifest entry says {}", seg.path.string(), st.st_size, size));
+    }
+  }
   const auto loc_file = location_file(e.session_id, e.index);
   const net::Headers auth = {{"Authorization", "Bearer " + settings_.token}, {"Tus-Resumable", "1.0.0"}};
   auto with = [&](net::Headers extra) {
@@ -266,22 +340,24 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
       if (!r) return r.error();
       if (r->status == 200) {
         offset = header_u64(*r, "Upload-Offset").value_or(0);
-        if (offset >= size) return Outcome::confirmed;  // done; only the final answer was lost
+        if (offset >= size) return Attempt{};  // done; only the final answer was lost
       } else if (r->status == 404 || r->status == 410) {
         logger()->info("segment {}: the hub no longer has its upload ({}); starting a new one", key, r->status);
         std::filesystem::remove(loc_file, ec);
         location.clear();
       } else {
-        return Error{fmt::format("segment {}: resuming: {}", key, describe(*r))};
+        return refused(*r, "resuming");
       }
     }
 
-    auto handle_mismatch = [&](const net::Response& r) -> std::optional<Outcome> {
+    auto handle_mismatch = [&](const net::Response& r) -> std::optional<Attempt> {
       std::filesystem::remove(loc_file, ec);
       ++mismatches;
       logger()->error("segment {}: the hub found its bytes do not match the manifest ({}); attempt {} of {}", key,
                       describe(r), mismatches, settings_.max_mismatch_retries);
-      if (mismatches >= settings_.max_mismatch_retries) return Outcome::set_aside;
+      if (mismatches >= settings_.max_mismatch_retries) {
+        return aside(fmt::format("the hub refused its bytes {} times ({})", mismatches, describe(r)));
+      }
       return std::nullopt;
     };
 
@@ -293,7 +369,7 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
       if (size <= chunk && size > 0) {
         // creation-with-upload: a small segment goes in one request.
         auto bytes = read_range(seg.path, 0, static_cast<std::size_t>(size));
-        if (!bytes) return bytes.error();
+        if (!bytes) return aside(bytes.error().message);
         body = std::move(*bytes);
         h.emplace_back("Content-Type", "application/offset+octet-stream");
         h.emplace_back("Upload-Checksum", "sha256 " + b64(*util::from_hex(util::sha256_hex(body))));
@@ -306,7 +382,8 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
         if (auto o = handle_mismatch(*r)) return *o;
         continue;
       }
-      if (r->status != 201) return Error{fmt::format("segment {}: creating its upload: {}", key, describe(*r))};
+      if (r->status == 409) announced_.erase(e.session_id);  // the hub may have lost the session: announce again
+      if (r->status != 201) return refused(*r, "creating its upload");
       location = r->header("Location");
       if (location.empty()) return Error{fmt::format("segment {}: the hub's 201 has no Location", key)};
       if (auto st = spool::make_durable_dir(loc_file.parent_path()); !st) return st.error();
@@ -315,14 +392,14 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
       offset = header_u64(*r, "Upload-Offset").value_or(0);
       // Complete at creation: either our chunk completed and passed the hub's check, or the hub already
       // held this very segment (same index and SHA-256).
-      if (offset >= size) return Outcome::confirmed;
+      if (offset >= size) return Attempt{};
     }
 
     bool restart = false;
     while (offset < size) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, size - offset));
       auto bytes = read_range(seg.path, offset, n);
-      if (!bytes) return bytes.error();
+      if (!bytes) return aside(bytes.error().message);
       const auto before = client_->body_bytes_sent();
       auto r = client_->request("PATCH", location_path(location, settings_.hub),
                                 with({{"Upload-Offset", std::to_string(offset)},
@@ -336,12 +413,12 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
         if (next <= offset) return Error{fmt::format("segment {}: the hub's offset did not move ({})", key, next)};
         offset = next;
         corrupt = 0;
-        if (offset >= size) return Outcome::confirmed;  // the 204 that completes it: size and SHA-256 checked
+        if (offset >= size) return Attempt{};  // the 204 that completes it: size and SHA-256 checked
       } else if (r->status == 409) {
         const auto theirs = header_u64(*r, "Upload-Offset");
         if (!theirs) return Error{fmt::format("segment {}: offset conflict: {}", key, describe(*r))};
         offset = *theirs;
-        if (offset >= size) return Outcome::confirmed;
+        if (offset >= size) return Attempt{};
       } else if (r->status == 460) {
         if (++corrupt >= 3) return Error{fmt::format("segment {}: chunks keep arriving corrupted", key)};
       } else if (r->status == 404 || r->status == 410) {
@@ -353,10 +430,10 @@ Result<Uploader::Outcome> Uploader::upload(const spool::PendingSegment& seg) {
         restart = true;
         break;
       } else {
-        return Error{fmt::format("segment {}: {}", key, describe(*r))};
+        return refused(*r, "sending a chunk");
       }
     }
-    if (!restart) return Outcome::confirmed;
+    if (!restart) return Attempt{};
   }
 }
 
@@ -378,39 +455,55 @@ void Uploader::run() {
     if (!plan) break;
     {
       std::uint32_t segs = 0;
+      std::uint32_t aside = 0;
       std::uint64_t bytes = 0;
       for (const auto& w : *plan) {
         for (const auto& p : w.pending) {
-          if (set_aside_keys_.contains(fmt::format("{}/{}", p.entry.session_id, p.entry.index))) continue;
           ++segs;
           bytes += p.entry.size_bytes;
+          if (p.set_aside) ++aside;
         }
       }
       const std::lock_guard lock(mutex_);
       status_.backlog_segments = segs;
       status_.backlog_bytes = bytes;
+      status_.set_aside = aside;
+      if (aside == 0) status_.set_aside_error.clear();
     }
 
     std::optional<std::string> error;
     bool worked = false;
+    // When a segment set aside (or a session passed over) is next due: the idle wait ends then.
+    auto next_due = util::now_utc() + kRescan;
     for (const auto& w : *plan) {
       if (stopping() || error) break;
       std::error_code ec;
       const bool end_done = std::filesystem::exists(end_marker(w.id), ec);
       if (w.pending.empty() && (end_done || !w.end) && announced_.contains(w.id)) continue;
       if (w.pending.empty() && end_done) continue;
+      if (session_passed_over(w.id)) {
+        const auto until = passed_over_.at(w.id).until;
+        next_due = std::min(next_due, std::chrono::time_point_cast<std::chrono::milliseconds>(until));
+        continue;
+      }
       if (!announced_.contains(w.id)) {
-        if (auto st = announce(w.info); !st) {
+        std::optional<std::string> refused;
+        if (auto st = announce(w.info, refused); !st) {
           error = st.error().message;
           break;
         }
+        if (refused) {
+          pass_over_session(w.id, *refused);
+          continue;
+        }
         announced_.insert(w.id);
+        passed_over_.erase(w.id);
       }
       bool all_in = true;
       for (const auto& p : w.pending) {
         if (stopping()) break;
-        const auto key = fmt::format("{}/{}", p.entry.session_id, p.entry.index);
-        if (set_aside_keys_.contains(key)) {
+        if (p.set_aside && util::now_utc() < p.set_aside->retry_at) {
+          next_due = std::min(next_due, p.set_aside->retry_at);
           all_in = false;
           continue;
         }
@@ -422,16 +515,9 @@ void Uploader::run() {
           break;
         }
         worked = true;
-        if (*r == Outcome::set_aside) {
-          set_aside_keys_.insert(key);
+        if (r->outcome == Outcome::set_aside) {
+          set_aside(p, r->reason);
           all_in = false;
-          const auto msg =
-              fmt::format("segment {} set aside: the hub refused its bytes {} times; the file is kept in the spool",
-                          key, settings_.max_mismatch_retries);
-          logger()->error("{}", msg);
-          const std::lock_guard lock(mutex_);
-          ++status_.set_aside;
-          status_.last_error = msg;
           continue;
         }
         if (!mark_uploaded(p.entry.session_id, p.entry.index)) {
@@ -444,12 +530,18 @@ void Uploader::run() {
         status_.uploaded_bytes += p.entry.size_bytes;
         if (status_.backlog_segments > 0) --status_.backlog_segments;
         status_.backlog_bytes -= std::min(status_.backlog_bytes, p.entry.size_bytes);
+        if (p.set_aside && status_.set_aside > 0) --status_.set_aside;
       }
       if (error || stopping()) break;
       if (w.end && all_in && !end_done) {
-        if (auto st = announce(*w.end); !st) {
+        std::optional<std::string> refused;
+        if (auto st = announce(*w.end, refused); !st) {
           error = st.error().message;
           break;
+        }
+        if (refused) {
+          pass_over_session(w.id, *refused);
+          continue;
         }
         if (auto st = spool::make_durable_dir(end_marker(w.id).parent_path()); st) {
           (void)spool::write_new_file_durably(end_marker(w.id), "");
@@ -479,11 +571,13 @@ void Uploader::run() {
     attempt = 0;
     {
       const std::lock_guard lock(mutex_);
-      if (status_.set_aside == 0) status_.last_error.clear();
+      // What is set aside stays in last_error (and set_aside_error) until it is uploaded.
+      status_.last_error = status_.set_aside_error;
     }
     if (!worked) {
       set_state("idle");
-      sleep_for(kRescan);
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next_due - util::now_utc());
+      sleep_for(std::clamp<std::chrono::milliseconds>(wait, std::chrono::milliseconds(50), kRescan));
     }
   }
 }

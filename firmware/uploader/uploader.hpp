@@ -10,10 +10,15 @@
 //   - the spool marks a segment uploaded (and may then evict it) only once the hub confirmed it: the
 //     204 that completes the upload (the hub checked size and SHA-256), or, when that answer was lost to
 //     a cut, a HEAD showing the upload complete (a refused upload is 410 there, never complete);
-//   - 422 (bytes do not match the entry): the upload is started again a few times, then the segment is
-//     set aside with an error (its file is kept) and later segments go on;
-//   - failures back off exponentially with jitter (upload.retry_min_s .. retry_max_s); an optional
-//     bandwidth cap (upload.bandwidth_kbps) and upload window (upload.window, local time).
+//   - one bad segment never holds up the queue: a segment whose file is missing or unreadable, or that
+//     the hub refuses for itself (a 4xx other than 401/403/408/409/423/429/460, or 422 -- its bytes do
+//     not match the entry -- a few times over), is set aside: the spool's manifest records why, the
+//     attempts and when to try it again (set_aside_retry_min doubling up to set_aside_retry_max, so it
+//     holds across a restart), its file is kept, and the later segments go on. A session whose
+//     announcement the hub refuses that way is passed over likewise (in memory);
+//   - failures of the link or the hub as a whole (network, TLS, 5xx, 401/403, 408, 409, 423, 429, 460)
+//     back off exponentially with jitter (upload.retry_min_s .. retry_max_s) for the whole queue; an
+//     optional bandwidth cap (upload.bandwidth_kbps) and upload window (upload.window, local time).
 //
 // Threading: one worker thread does all the network I/O (blocking HttpsClient). It reads and updates
 // the spool only through SpoolService (the spool's strand), waiting for the answer; status() is read
@@ -49,6 +54,9 @@ struct Settings {
   std::filesystem::path state_dir;
   config::UnitConfig::Upload upload;
   std::uint32_t max_mismatch_retries = 3;  // 422s before a segment is set aside
+  // A set-aside segment (or refused session) is tried again after this, doubling each time up to the max.
+  std::chrono::seconds set_aside_retry_min{std::chrono::minutes(5)};
+  std::chrono::seconds set_aside_retry_max{std::chrono::hours(6)};
 };
 
 struct UploadStatus {
@@ -60,9 +68,10 @@ struct UploadStatus {
   std::uint64_t sent_bytes = 0;    // request-body bytes put on the wire since start
   std::uint64_t resent_bytes = 0;  // of which bytes that had been sent before (after cuts)
   std::uint64_t rate_bps = 0;      // bits per second over the last few seconds
-  std::uint32_t set_aside = 0;
-  std::uint32_t failures = 0;  // attempts that failed since start
+  std::uint32_t set_aside = 0;     // segments set aside now (files kept, tried again later)
+  std::uint32_t failures = 0;      // attempts that failed since start
   std::string last_error;
+  std::string set_aside_error;  // why the latest segment was set aside, while any is
 };
 
 class Uploader {
@@ -87,12 +96,24 @@ class Uploader {
     std::vector<spool::PendingSegment> pending;
   };
   enum class Outcome { confirmed, set_aside };
+  // How one segment went: confirmed, or set aside for `reason` (the segment's own problem).
+  struct Attempt {
+    Outcome outcome = Outcome::confirmed;
+    std::string reason;
+  };
 
   void run();
   std::optional<std::vector<SessionWork>> snapshot();
   bool mark_uploaded(const std::string& session_id, std::uint32_t index);
-  Result<Outcome> upload(const spool::PendingSegment& seg);
-  classcam::Status announce(const protocol::SessionInfo& session);
+  void set_aside(const spool::PendingSegment& seg, const std::string& reason);
+  std::chrono::seconds retry_delay(std::uint32_t attempts) const;
+  Result<Attempt> upload(const spool::PendingSegment& seg);
+  // An Error for a failure of the link or the hub as a whole; `refused` is set (and ok returned) when
+  // the hub refused this session itself.
+  classcam::Status announce(const protocol::SessionInfo& session, std::optional<std::string>& refused);
+  // Passes over a session the hub refused, until a backoff passes.
+  bool session_passed_over(const std::string& id) const;
+  void pass_over_session(const std::string& id, const std::string& reason);
   void sleep_for(std::chrono::milliseconds d);
   void set_state(const std::string& s);
   void fail(const std::string& error);
@@ -106,8 +127,12 @@ class Uploader {
   Window window_;
   std::unique_ptr<net::HttpsClient> client_;
   std::thread thread_;
-  std::set<std::string> announced_;                  // worker only: sessions whose start was announced
-  std::set<std::string> set_aside_keys_;             // worker only: "session/index"
+  std::set<std::string> announced_;  // worker only: sessions whose start was announced
+  struct PassedOver {
+    std::chrono::system_clock::time_point until;
+    std::uint32_t attempts = 0;
+  };
+  std::map<std::string, PassedOver> passed_over_;    // worker only: sessions the hub refused
   std::map<std::string, std::uint64_t> high_water_;  // worker only: bytes of a segment ever sent
 
   mutable std::mutex mutex_;

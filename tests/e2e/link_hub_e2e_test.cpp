@@ -289,6 +289,9 @@ TEST_F(LinkHubTest, FleetShowsOnlineStateTelemetryAndCommandResults) {
   t.disk_free_bytes = 600;
   t.uptime_s = 42;
   t.software_version = "0.0.0-test";
+  t.spool_backlog_segments = 3;
+  t.spool_set_aside_segments = 1;
+  t.last_error = "segment s/7 set aside (1 attempt): cannot read seg-00007.mp4: Input/output error";
   ASSERT_TRUE(unit.publish(protocol::topic("unit-a", Channel::telemetry), protocol::encode(t), 0, true));
 
   ASSERT_TRUE(test::wait_until(
@@ -301,6 +304,9 @@ TEST_F(LinkHubTest, FleetShowsOnlineStateTelemetryAndCommandResults) {
   auto j = unit_json("unit-a");
   EXPECT_EQ(j["state"], "idle");
   EXPECT_EQ(j["telemetry"]["disk_free_bytes"], 600);
+  // What the fleet page shows of an uploader that set a segment aside.
+  EXPECT_EQ(j["telemetry"]["spool_set_aside_segments"], 1);
+  EXPECT_NE(j["last_error"].get<std::string>().find("set aside"), std::string::npos) << j.dump();
   EXPECT_FALSE(j["last_seen_at"].is_null());
   const auto list = as_tech.request("GET", "/api/v1/units").json()["units"];
   ASSERT_EQ(list.size(), 2U);

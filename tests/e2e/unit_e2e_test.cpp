@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -40,9 +43,10 @@ class Unit {
            more;
   }
 
-  void start_daemon() {
-    daemon_ = std::make_unique<test::Process>(std::vector<std::string>{daemon_binary(), "--config", config_.string()},
-                                              dir_ / ("classcamd-" + std::to_string(++runs_) + ".log"));
+  // `prefix` runs classcamd through another program, e.g. prlimit.
+  void start_daemon(std::vector<std::string> prefix = {}) {
+    prefix.insert(prefix.end(), {daemon_binary(), "--config", config_.string()});
+    daemon_ = std::make_unique<test::Process>(prefix, dir_ / ("classcamd-" + std::to_string(++runs_) + ".log"));
     ASSERT_TRUE(test::wait_until([&] { return ctl({"status"}).exit_code == 0; }, 20s)) << daemon_->output();
   }
   test::Process& daemon() { return *daemon_; }
@@ -317,4 +321,58 @@ TEST(UnitE2E, CtlSaysWhenTheDaemonIsNotRunning) {
   const auto r = u.ctl({"status"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_NE(r.output.find("classcamd is not running"), std::string::npos) << r.output;
+}
+
+TEST(UnitE2E, AFloodOfLocalClientsNeverStopsARecording) {
+  // classcamd with 256 file descriptors, recording; 600 local clients connect and say nothing, one
+  // more sends requests and never reads the answers. Once every descriptor went to them, the next
+  // segment could not be opened and the lesson stopped (and accept spun at 89 % CPU).
+  Unit u(Unit::small());
+  u.start_daemon({"prlimit", "--nofile=256:256"});
+  ASSERT_EQ(u.ctl({"start"}).exit_code, 0);
+  auto connect_one = [&] {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof(a.sun_path), "%s", u.socket().c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  };
+  std::vector<int> flood;
+  for (int i = 0; i < 600; ++i) {
+    const int fd = connect_one();
+    if (fd >= 0) flood.push_back(fd);
+  }
+  const int deaf = connect_one();
+  ASSERT_GE(deaf, 0);
+  timeval tv{0, 100'000};
+  ::setsockopt(deaf, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  const std::string status = "{\"cmd\":\"status\"}\n";
+  for (int i = 0; i < 2000; ++i) {
+    if (::send(deaf, status.data(), status.size(), MSG_NOSIGNAL) <= 0) break;
+  }
+  sleep_for(5s);  // not an assertion: the flood goes on for several segments
+  for (const int fd : flood) ::close(fd);
+  ::close(deaf);
+
+  // A normal client is answered once the flood is gone, and the lesson is still being recorded.
+  Json st;
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        st = u.ctl_json({"status"});
+        return !st.is_discarded() && st.value("ok", false);
+      },
+      30s))
+      << u.daemon().output();
+  EXPECT_EQ(st["state"]["state"], "recording") << st.dump();
+  const std::string id = u.sessions().at(0);
+  ASSERT_EQ(u.ctl({"stop"}).exit_code, 0) << u.daemon().output();
+  const auto m = u.manifest(id);
+  ASSERT_TRUE(m.ended());
+  EXPECT_EQ(m.end->end_reason, "stopped with classcamctl");
+  EXPECT_GE(total_seconds(m), 4.5) << "recorded all through the flood";
+  expect_segments_intact(u, m);
 }

@@ -444,7 +444,9 @@ function disk(t) {
 }
 function backlog(t) {
   if (!t || typeof t.spool_backlog_segments !== "number") return "—";
-  return `${t.spool_backlog_segments} segments (${fmtBytes(t.spool_backlog_bytes || 0)})`;
+  const aside = typeof t.spool_set_aside_segments === "number" && t.spool_set_aside_segments > 0
+    ? `, ${t.spool_set_aside_segments} set aside` : "";
+  return `${t.spool_backlog_segments} segments (${fmtBytes(t.spool_backlog_bytes || 0)})${aside}`;
 }
 
 async function unitsPage() {
