@@ -5,6 +5,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -292,6 +293,12 @@ Status join_segments(const std::vector<fs::path>& inputs, const fs::path& output
   fs::remove(stream_tmp, ec);
   if (!error.empty()) {
     fs::remove(tmp, ec);
+    if (*problem == JoinProblem::missing_segment &&
+        std::all_of(inputs.begin(), inputs.end(), [](const fs::path& in) { return fs::is_regular_file(in); })) {
+      // splitmuxsrc reports a part it cannot make sense of as a read error ("failed to prepare the part"):
+      // when every part is there, it is the media.
+      *problem = JoinProblem::bad_media;
+    }
     if (*problem == JoinProblem::write_failed) {
       std::uint64_t needed = 0;  // the joined file is about as large as its parts
       for (const auto& in : inputs) {

@@ -283,9 +283,14 @@ class SmallDisk {
 };
 }  // namespace
 
-// A real full disk: the media directory on a tmpfs with room for the segments but not for their join.
-TEST_F(LibraryTest, AJoinThatFailsOnAFullDiskIsRetriedWithBackoffAndOnTheNextUploadAndNamesNoPath) {
-  const auto m = testkit::make_segments(dir / "src", "full", 3);
+// A real full disk: the media directory on a tmpfs with room for the segments but not for their join. Both
+// kinds of parts: a unit's fragmented ones (appended into one stream first) and plain MP4s (splitmuxsrc).
+class FullDisk : public LibraryTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(FullDisk, AJoinThatFailsOnAFullDiskIsRetriedWithBackoffAndOnTheNextUploadAndNamesNoPath) {
+  testkit::MediaOptions o;
+  o.fragmented = GetParam();
+  const auto m = testkit::make_segments(dir / "src", "full", 3, o);
   std::uint64_t bytes = 0;
   for (const auto& f : m.files) bytes += fs::file_size(f);
   SmallDisk disk(dir / "small", bytes + 64 * 1024);
@@ -348,3 +353,6 @@ TEST_F(LibraryTest, AJoinThatFailsOnAFullDiskIsRetriedWithBackoffAndOnTheNextUpl
   EXPECT_FALSE(r->failure);
   EXPECT_NEAR(probe_duration(dir / "small" / "media" / *r->joined_file), 3.0, 0.25);
 }
+
+INSTANTIATE_TEST_SUITE_P(Media, FullDisk, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "fragmented" : "plain"; });
