@@ -26,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& b : m.bookmarks) text += spool::bookmark_record(b) + "\n";
   for (const auto i : m.uploaded) text += spool::uploaded_record(i, at) + "\n";
   for (const auto i : m.evicted) text += spool::evicted_record(i, at) + "\n";
+  for (const auto& [i, a] : m.set_aside) text += spool::set_aside_record(i, a, at) + "\n";
   for (const auto& n : m.notes) text += spool::note_record(n, at) + "\n";
   if (m.end) text += spool::end_record(*m.end) + "\n";
 
@@ -36,6 +37,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(again.segments == m.segments, "segment records changed on a round trip");
   check(again.bookmarks == m.bookmarks, "bookmark records changed on a round trip");
   check(again.uploaded == m.uploaded && again.evicted == m.evicted, "uploaded/evicted changed on a round trip");
+  check(again.set_aside == m.set_aside, "set_aside records changed on a round trip");
   check(again.notes == m.notes, "notes changed on a round trip");
   check(again.end == m.end, "end record changed on a round trip");
   return 0;
