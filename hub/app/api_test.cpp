@@ -345,8 +345,20 @@ TEST_F(ApiTest, CalendarFeedsServeICalToAnyoneWithTheSecretUrl) {
       201);
   const auto feed = as_admin.request("POST", "/api/v1/rooms/" + room.id + "/calendar");
   ASSERT_EQ(feed.status, 201);
-  const std::string url = feed.json()["url"];
+  const std::string first_url = feed.json()["url"];
+  // The URL is the hub's own (hub.public_url, else the address it serves on), never the client's Host.
+  EXPECT_EQ(first_url.rfind("https://127.0.0.1:" + std::to_string(hub.port()) + "/api/v1/calendars/", 0), 0u)
+      << first_url;
+  auto spoofed = hub.client(admin.token);
+  spoofed.set_header("Host", "phish.example");
+  const auto spoofed_feed = spoofed.request("POST", "/api/v1/rooms/" + room.id + "/calendar");
+  ASSERT_EQ(spoofed_feed.status, 201) << spoofed_feed.body;
+  const std::string spoofed_url = spoofed_feed.json()["url"];
+  EXPECT_EQ(spoofed_url.find("phish.example"), std::string::npos) << spoofed_url;
+  // That request made a new URL, which replaced the first.
+  const std::string url = spoofed_url;
   const std::string path = url.substr(url.find("/api/"));
+  EXPECT_EQ(hub.client().request("GET", first_url.substr(first_url.find("/api/"))).status, 404);
   const auto cal = hub.client().request("GET", path);
   ASSERT_EQ(cal.status, 200);
   EXPECT_EQ(cal.header("Content-Type"), "text/calendar; charset=utf-8");
@@ -387,6 +399,31 @@ TEST_F(ApiTest, SharingIsTheOwnersAndCannotBePassedOnAndViewsAreAudited) {
   EXPECT_EQ(partial.status, 200) << partial.body;
   EXPECT_EQ(partial.header("X-Classcam-Segments"), std::to_string(m.files.size()) + "/?");
   EXPECT_FALSE(partial.header("Content-Location").empty());
+  // The preview that Content-Location names plays; a ?segments= that is no count of segments is refused
+  // by name (atoi once read "x" as 0 and "-1" as 4294967295).
+  const auto named = partial.header("Content-Location");
+  const auto got = as_teacher.request("GET", named);
+  EXPECT_EQ(got.status, 200) << named;
+  // HEAD is served wherever GET is (it was 405): the same headers, no body, and it is no view to audit.
+  const auto views = [&] {
+    return as_admin.request("GET", "/api/v1/audit?action=recording.view&target_id=" + rec->id).json()["entries"].size();
+  };
+  const auto views_before = views();
+  const auto head = as_teacher.request("HEAD", named);
+  EXPECT_EQ(head.status, 200) << head.body;
+  EXPECT_EQ(head.header("Content-Length"), std::to_string(got.body.size()));
+  EXPECT_EQ(head.header("Content-Type"), got.header("Content-Type"));
+  EXPECT_TRUE(head.body.empty());
+  EXPECT_EQ(views(), views_before) << "a HEAD is not a view";
+  EXPECT_EQ(as_coach.request("HEAD", named).status, 404) << "HEAD is refused to whom GET is";
+  EXPECT_EQ(as_teacher.request("GET", "/api/v1/health").status, 200) << "the connection is fine after a HEAD";
+  for (const std::string bad : {"x", "-1", "0", "", "2x", "99999999999999999999"}) {
+    const auto r = as_teacher.request("GET", media + "?segments=" + bad);
+    EXPECT_EQ(r.status, 400) << "segments=" << bad << ": " << r.body;
+    if (r.status == 400) {
+      EXPECT_EQ(r.json()["field"], "segments") << bad;
+    }
+  }
 
   EXPECT_EQ(as_coach.request("GET", media).status, 404) << "not shared yet";
   EXPECT_EQ(as_admin.request("GET", media).status, 403) << "admins see it exists but cannot watch";

@@ -136,6 +136,7 @@ struct Service::Impl {
   net::steady_timer retention_timer{io};
   net::steady_timer expiry_timer{io};
   std::uint16_t port = 0;
+  std::string hub_url;  // see start()
   bool started = false;
   bool stopped = false;
 
@@ -303,7 +304,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
   api::add_place_routes(*s.router, *s.api_ctx);
   api::add_admin_routes(*s.router, *s.api_ctx);
   schedule::add_routes(*s.router, *s.store, *s.auditor,
-                       {cfg.hub.public_url, cfg.schedule.horizon_days, cfg.hub.timezone});
+                       {[&s] { return s.hub_url; }, cfg.schedule.horizon_days, cfg.hub.timezone});
   recordings::add_routes(*s.router, *s.store, *s.library, *s.auditor);
   s.tus->add_routes(*s.router);
 
@@ -333,9 +334,11 @@ Service::~Service() {
 std::uint16_t Service::start() {
   auto& s = *impl_;
   s.port = s.server->start();
-  s.fleet_routes->set_hub_url(s.cfg.hub.public_url.empty()
-                                  ? "https://" + s.cfg.http.listen + ":" + std::to_string(s.port)
-                                  : s.cfg.hub.public_url);
+  // Absolute URLs the hub hands out (units' hub address, calendar feeds) come from here, never from a
+  // request's Host header. Set before the I/O threads start, read-only after.
+  s.hub_url = s.cfg.hub.public_url.empty() ? "https://" + s.cfg.http.listen + ":" + std::to_string(s.port)
+                                           : s.cfg.hub.public_url;
+  s.fleet_routes->set_hub_url(s.hub_url);
   if (s.broker) s.broker->start();
   if (s.fleet) s.fleet->start();
   s.work.emplace(s.io.get_executor());

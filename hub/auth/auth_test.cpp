@@ -109,6 +109,15 @@ TEST(Credentials, ReadsTheBearerToken) {
   EXPECT_EQ(bearer_token(""), std::nullopt);
 }
 
+TEST(Credentials, TheBearerSchemeIsCaseInsensitive) {
+  // RFC 9110 11.1: clients such as some MDM tools send "bearer" or "BEARER".
+  EXPECT_EQ(bearer_token("bearer ct_abc"), "ct_abc");
+  EXPECT_EQ(bearer_token("BEARER ct_abc"), "ct_abc");
+  EXPECT_EQ(bearer_token("bEaReR  ct_abc"), "ct_abc") << "more than one space";
+  EXPECT_EQ(bearer_token("bearer   "), std::nullopt) << "only spaces";
+  EXPECT_EQ(bearer_token("bearerx ct_abc"), std::nullopt);
+}
+
 namespace {
 LoginLimits test_limits() {
   LoginLimits l;

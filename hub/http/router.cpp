@@ -94,14 +94,22 @@ Admission Router::admit(Request& req) const {
   const auto segs = split(req.path);
   const Route* route = nullptr;
   std::string allow;
+  const Route* get = nullptr;
+  bool has_head = false;
   for (const auto& r : routes_) {
     if (!matches(r, segs)) continue;
     if (r.method == req.method) {
       route = &r;
       break;
     }
+    if (r.method == "GET") get = &r;
+    has_head = has_head || r.method == "HEAD";
     allow += (allow.empty() ? "" : ", ") + r.method;
   }
+  // RFC 9110 9.3.2: HEAD wherever GET is (a player probing a recording's size); the server sends the
+  // headers the GET would get and no body. A route with its own HEAD (tus offsets) keeps it.
+  if (route == nullptr && get != nullptr && req.method == "HEAD") route = get;
+  if (get != nullptr && !has_head) allow += ", HEAD";
   if (route == nullptr) {
     if (allow.empty()) return refuse(problem(404, "no such resource: " + req.path));
     auto res = problem(405, req.method + " is not allowed here (allowed: " + allow + ")");

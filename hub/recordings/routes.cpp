@@ -1,5 +1,7 @@
 #include "hub/recordings/routes.hpp"
 
+#include <charconv>
+
 #include "hub/access/policy.hpp"
 #include "hub/api/common.hpp"
 #include "hub/http/files.hpp"
@@ -213,8 +215,10 @@ void add_routes(http::Router& router, store::Store& store, Library& library, aud
           require(l.rights.watch, kWatchRule);
           const bool download = req.query_param("download") == "1";
           const std::string action = download ? "recording.download" : "recording.view";
+          // A HEAD (a player asking the size) shows nothing: it is not a view to audit.
+          const bool probe = req.method == "HEAD";
           if (l.rec.state == store::RecordingState::ready && l.rec.joined_file) {
-            auditor.record_view(req.principal, action, "recording", l.rec.id);
+            if (!probe) auditor.record_view(req.principal, action, "recording", l.rec.id);
             auto res = http::file_response(req, library.layout().root / *l.rec.joined_file, "video/mp4");
             if (download)
               res.headers.set("Content-Disposition", "attachment; filename=\"recording-" + l.rec.id + ".mp4\"");
@@ -222,17 +226,25 @@ void add_routes(http::Router& router, store::Store& store, Library& library, aud
           }
           // Not joined yet: a joined-so-far preview of the segments that are in without a gap.
           if (const auto part = req.query_param("segments")) {
-            const auto path = library.layout().preview(l.rec.id, static_cast<std::uint32_t>(std::atoi(part->c_str())));
+            // The number a Content-Location named: 1 or more, digits only (atoi read "x" as 0 and "-1" as 2^32-1).
+            std::uint32_t count = 0;
+            const auto* end = part->data() + part->size();
+            const auto [ptr, ec] = std::from_chars(part->data(), end, count);
+            if (part->empty() || ec != std::errc() || ptr != end || count == 0) {
+              throw HttpError(400, "segments must be a whole number of segments, 1 or more", "segments");
+            }
+            const auto path = library.layout().preview(l.rec.id, count);
             if (!std::filesystem::exists(path)) {
               throw HttpError(410, "that preview has been replaced; fetch the media URL without ?segments", "segments");
             }
-            auditor.record_view(req.principal, action, "recording", l.rec.id, "partial");
+            if (!probe) auditor.record_view(req.principal, action, "recording", l.rec.id, "partial");
             return http::file_response(req, path, "video/mp4");
           }
           const auto n = library.contiguous_segments(l.rec.id);
           if (n == 0) throw HttpError(409, "no segment of this recording has arrived yet");
-          auditor.record_view(req.principal, action, "recording", l.rec.id,
-                              "partial, " + std::to_string(n) + " segments");
+          if (!probe)
+            auditor.record_view(req.principal, action, "recording", l.rec.id,
+                                "partial, " + std::to_string(n) + " segments");
           auto shared = std::make_shared<Request>(req);
           const std::string id = l.rec.id;
           const std::string expected = l.rec.expected_segments ? std::to_string(*l.rec.expected_segments) : "?";
@@ -282,7 +294,8 @@ void add_routes(http::Router& router, store::Store& store, Library& library, aud
         }
         const auto s = store.segment(l.rec.id, static_cast<std::uint32_t>(std::stoul(idx)));
         if (!s) throw HttpError(404, "segment " + idx + " has not arrived");
-        auditor.record_view(req.principal, "recording.view", "recording", l.rec.id, "segment " + idx);
+        if (req.method != "HEAD")
+          auditor.record_view(req.principal, "recording.view", "recording", l.rec.id, "segment " + idx);
         return http::file_response(req, library.layout().root / s->file, "video/mp4");
       },
       "one segment as MP4 (Range requests)");

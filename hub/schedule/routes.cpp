@@ -90,12 +90,6 @@ void check_times(const protocol::Reader& r, util::TimePoint start, util::TimePoi
   if (end - start > std::chrono::hours(12)) r.fail("end", "an observation lasts at most 12 hours");
 }
 
-std::string base_url(const std::string& configured, const Request& req) {
-  if (!configured.empty()) return configured;
-  const std::string host = req.header("Host");
-  return "https://" + (host.empty() ? std::string("localhost") : host);
-}
-
 // Creates (replacing any previous) the secret feed URL of a room, unit or person.
 Response new_feed(store::Store& store, audit::Auditor& auditor, const ScheduleOptions& o, const Request& req,
                   store::FeedKind kind, const std::string& subject) {
@@ -103,7 +97,7 @@ Response new_feed(store::Store& store, audit::Auditor& auditor, const ScheduleOp
   store.set_feed(kind, subject, secret.hash, req.principal.id);
   auditor.record(req.principal, "calendar.new_url", std::string(store::to_string(kind)), subject,
                  "the previous feed URL, if any, no longer works");
-  return http::json(201, {{"url", base_url(o.public_url, req) + "/api/v1/calendars/" + secret.value + ".ics"},
+  return http::json(201, {{"url", o.public_url() + "/api/v1/calendars/" + secret.value + ".ics"},
                           {"note", "keep this URL private: anyone who has it can read this calendar"}});
 }
 

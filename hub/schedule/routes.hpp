@@ -2,6 +2,7 @@
 // The observations API (/api/v1/observations), the calendar feeds (/api/v1/calendars/{token}, whose
 // secret token stands in for a login because calendar apps and capture agents cannot sign in), and
 // the unit's schedule (/api/v1/unit/schedule).
+#include <functional>
 #include <string>
 
 #include "hub/audit/auditor.hpp"
@@ -11,7 +12,9 @@
 namespace classcam::hub::schedule {
 
 struct ScheduleOptions {
-  std::string public_url;  // base of feed URLs; empty = from the request's Host header
+  // The base of feed URLs: hub.public_url, else the address the hub serves on (known once it listens).
+  // Never the request's Host header, which the client chooses.
+  std::function<std::string()> public_url;
   std::uint32_t horizon_days = 14;
   std::string timezone = "UTC";
 };

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <stdexcept>
@@ -252,7 +253,11 @@ HttpResponse HttpsClient::read_response(bool head, bool interim) {
 
 HttpResponse HttpsClient::request(const std::string& method, const std::string& target, const std::string& body,
                                   const std::vector<std::pair<std::string, std::string>>& headers) {
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + ":" + std::to_string(port_) + "\r\n";
+  // A Host set with set_header replaces ours (tests of what the hub does with a client's Host).
+  const bool own_host =
+      std::none_of(defaults_.begin(), defaults_.end(), [](const auto& f) { return iequal(f.first, "Host"); });
+  std::string req = method + " " + target + " HTTP/1.1\r\n";
+  if (own_host) req += "Host: " + host_ + ":" + std::to_string(port_) + "\r\n";
   for (const auto& [k, v] : defaults_) req += k + ": " + v + "\r\n";
   for (const auto& [k, v] : headers) req += k + ": " + v + "\r\n";
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH") {

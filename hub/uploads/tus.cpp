@@ -221,9 +221,8 @@ Response TusServer::create(Request& req) {
   u.expires_at = now + limits_.expiry;
 
   Response res = tus_status(201);
-  const std::string host = req.header("Host");
-  const std::string path = "/api/v1/uploads/" + u.id;
-  res.headers.set("Location", host.empty() ? path : "https://" + host + path);
+  // Relative (tus allows it): an absolute URL would have to come from the client's Host header.
+  res.headers.set("Location", "/api/v1/uploads/" + u.id);
 
   // Already stored with the same bytes (the unit is retrying after losing our answer): done already.
   if (const auto have = store_.segment(rec->id, entry.index)) {

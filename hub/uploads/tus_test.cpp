@@ -112,7 +112,8 @@ TEST_F(TusTest, CreatesThenTakesChunksWithChecksumsAndAcceptsTheSegment) {
   EXPECT_EQ(created.header("Tus-Resumable"), "1.0.0");
   EXPECT_FALSE(created.header("Upload-Expires").empty());
   const std::string loc = created.header("Location");
-  EXPECT_EQ(loc.rfind("https://127.0.0.1:" + std::to_string(hub.port()) + "/api/v1/uploads/", 0), 0u) << loc;
+  // Relative, so it never comes from the client's Host header.
+  EXPECT_EQ(loc.rfind("/api/v1/uploads/", 0), 0u) << loc;
   const std::string path = loc.substr(loc.find("/api/"));
 
   auto h = head(path);
