@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "common/util/hash.hpp"
+#include "common/util/utf8.hpp"
 
 namespace classcam::protocol {
 namespace {
@@ -44,17 +45,10 @@ char canonical(char c) {
 std::string describe_typed(std::string_view typed, std::size_t at) {
   const auto c = static_cast<unsigned char>(typed[at]);
   if (c >= 0x20 && c < 0x7F) return "'" + std::string(1, static_cast<char>(c)) + "'";
-  const std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c <= 0xDF ? 2 : 0;
-  bool whole = n > 0 && at + n <= typed.size();
-  for (std::size_t k = 1; whole && k < n; ++k) whole = (static_cast<unsigned char>(typed[at + k]) & 0xC0) == 0x80;
-  if (whole && n == 3) {  // no overlong forms or surrogates
-    const auto c1 = static_cast<unsigned char>(typed[at + 1]);
-    whole = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-  }
-  if (whole && n == 4) {  // no overlong forms, nothing past U+10FFFF
-    const auto c1 = static_cast<unsigned char>(typed[at + 1]);
-    whole = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
-  }
+  // The length its lead byte announces (0xF5-0xFF announce none); the sequence is quoted only when it
+  // is well-formed (the one rule of common/util/utf8).
+  const std::size_t n = c >= 0xF5 ? 0 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+  const bool whole = n > 0 && at + n <= typed.size() && util::is_valid_utf8(typed.substr(at, n));
   if (whole) return "'" + std::string(typed.substr(at, n)) + "'";
   static constexpr char kHex[] = "0123456789ABCDEF";
   return std::string("the byte 0x") + kHex[c >> 4] + kHex[c & 0x0F];

@@ -111,7 +111,12 @@ TEST(PairingCode, RefusalsAreTextWhateverWasTyped) {
   for (const Case& c :
        {Case{"ABCDE-FGHJK-MNPQR-STVWX-YZ012-3456\xc3\xa9", "cannot contain '\xc3\xa9'"},
         Case{"\xe2\x82\xac", "cannot contain '\xe2\x82\xac'"}, Case{"ABCDE-\xff", "cannot contain the byte 0xFF"},
-        Case{"ABCDE-\xc3", "cannot contain the byte 0xC3"}, Case{"ABCDE\x01", "cannot contain the byte 0x01"}}) {
+        Case{"ABCDE-\xc3", "cannot contain the byte 0xC3"}, Case{"ABCDE\x01", "cannot contain the byte 0x01"},
+        // 0xF5-0xFF start no UTF-8 sequence, whatever follows (fuzz_enroll found "\xff\x86\x86" quoted).
+        Case{"7K\xff\x86\x86\x86", "cannot contain the byte 0xFF"},
+        Case{"\xf8\x88\x80\x80\x80", "cannot contain the byte 0xF8"},
+        Case{"\xf4\x90\x80\x80", "cannot contain the byte 0xF4"},
+        Case{"\xed\xa0\x80", "cannot contain the byte 0xED"}}) {
     const auto parsed = parse_pairing_code(c.typed);
     ASSERT_FALSE(parsed) << c.typed;
     EXPECT_NE(parsed.error().message.find(c.says), std::string::npos) << parsed.error().message;
