@@ -445,19 +445,10 @@ Response TusServer::finish_patch(Request& /*req*/, ChunkSink& sink) {
     }
   }
   if (const auto w = sink.writer().sync(); !w.ok) return failed(w);
-  const std::uint64_t end = u.offset + sink.writer().written();
-  const auto now = util::now_utc();
-  store_.set_upload_offset(u.id, end, now, now + limits_.expiry);
+  // Kept before the offset is stored: should storing it fail, bytes past the stored offset are cut
+  // off by the next PATCH or HEAD under the claim, as after a crash.
   sink.writer().keep();
-  if (end == u.length) {
-    store::Upload done = u;
-    done.offset = end;
-    return complete(done);
-  }
-  Response r = tus_status(204);
-  r.headers.set("Upload-Offset", std::to_string(end));
-  r.headers.set("Upload-Expires", expires_text(now + limits_.expiry));
-  return r;
+  return advance(u, u.offset + sink.writer().written());
 }
 
 Response TusServer::write(Request& req, const store::Upload& u, std::uint64_t client_offset) {
@@ -508,6 +499,11 @@ Response TusServer::write(Request& req, const store::Upload& u, std::uint64_t cl
       return r;
     }
   }
+  return advance(u, end);
+}
+
+// The chunk's bytes are on disk: the offset moves to `end`, and the last chunk completes the segment.
+Response TusServer::advance(const store::Upload& u, std::uint64_t end) {
   const auto now = util::now_utc();
   store_.set_upload_offset(u.id, end, now, now + limits_.expiry);
   if (end == u.length) {

@@ -82,6 +82,7 @@ class TusServer {
   std::optional<Claim> try_claim(const std::string& id);
   // Writes a chunk of an open upload (PATCH, or the body of a creation request).
   http::Response write(http::Request& req, const store::Upload& upload, std::uint64_t client_offset);
+  http::Response advance(const store::Upload& upload, std::uint64_t end);
   http::Response complete(const store::Upload& upload);
   std::filesystem::path file_of(const std::string& upload_id) const;
   std::uint64_t free_space() const;
