@@ -274,7 +274,8 @@ void FleetRoutes::add(http::Router& router) {
             return http::no_content();
           },
           "a unit uploads the JPEG a snapshot command asked for")
-      .with_body(http::BodySize::upload);
+      .with_body(http::BodySize::upload)
+      .with_body_limit(kMaxSnapshotBytes);
 
   router.add(
       "GET", "/api/v1/units/{id}/snapshot", staff(),

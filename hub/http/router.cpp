@@ -145,6 +145,7 @@ Admission Router::admit(Request& req) const {
 
   // Nobody without a credential needs more than a sign-in's worth of body.
   std::uint64_t limit = route->body == BodySize::upload ? limits_.upload : limits_.json;
+  limit = std::min(limit, route->max_body_bytes);
   if (req.principal.caller == access::Caller::anonymous) limit = std::min(limit, limits_.anonymous);
 
   Admission a;

@@ -42,9 +42,16 @@ struct Route {
   std::vector<std::string> segments;
   BodySize body = BodySize::json;
   Preflight preflight;  // set instead of `handler` on streaming routes
+  // A route that knows its bodies are smaller than its class allows (a snapshot: 4 MiB) says so, and
+  // larger ones are refused from the header instead of being read into memory first.
+  std::uint64_t max_body_bytes = UINT64_MAX;
 
   Route& with_body(BodySize size) {
     body = size;
+    return *this;
+  }
+  Route& with_body_limit(std::uint64_t bytes) {
+    max_body_bytes = bytes;
     return *this;
   }
 };

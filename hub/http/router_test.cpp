@@ -177,3 +177,31 @@ TEST(Message, TargetsAndDates) {
   EXPECT_EQ(percent_encode("a b/c"), "a%20b%2Fc");
   EXPECT_EQ(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
 }
+
+TEST(RouterLimits, BodyLimitsComeFromTheCallerTheRouteClassAndTheRoute) {
+  Router router{[](const Request& req) {
+                  access::Principal p;
+                  if (req.header("X-Test-Caller") == "unit") p.caller = Caller::unit;
+                  return p;
+                },
+                BodyLimits{8 * 1024, 64 * 1024, 16 * 1024 * 1024}};
+  const auto nothing = [](Request&) { return no_content(); };
+  router.add("PUT", "/json", Access::unit(), nothing);
+  router.add("PUT", "/upload", Access::unit(), nothing).with_body(BodySize::upload);
+  router.add("PUT", "/snapshot", Access::unit(), nothing).with_body(BodySize::upload).with_body_limit(4 * 1024 * 1024);
+  router.add("PUT", "/open", Access::anyone(), nothing).with_body(BodySize::upload);
+  const auto limit = [&](const std::string& path, const std::string& caller) {
+    Request req;
+    req.method = "PUT";
+    req.target = path;
+    split_target(path, req.path, req.query);
+    req.headers.set("X-Test-Caller", caller);
+    const auto a = router.admit(req);
+    EXPECT_FALSE(a.refusal.has_value()) << path;
+    return a.max_body_bytes;
+  };
+  EXPECT_EQ(limit("/json", "unit"), 64u * 1024);
+  EXPECT_EQ(limit("/upload", "unit"), 16u * 1024 * 1024);
+  EXPECT_EQ(limit("/snapshot", "unit"), 4u * 1024 * 1024) << "a snapshot is refused from its header beyond 4 MiB";
+  EXPECT_EQ(limit("/open", ""), 8u * 1024) << "no credential, no large body, whatever the route";
+}
