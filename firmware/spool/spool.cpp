@@ -482,8 +482,13 @@ Result<SetAside> Spool::set_aside(const std::string& session_id, std::uint32_t i
   a.retry_at = retry_at;
   const auto it = s->manifest.set_aside.find(index);
   a.attempts = it == s->manifest.set_aside.end() ? 1 : it->second.attempts + 1;
-  if (auto st = append(*s, set_aside_record(index, a, util::now_utc())); !st) return st.error();
+  // Held in memory first: a card that cannot take the record must not make the uploader try the
+  // segment again at once, over and over; only the wait's survival across a restart is lost.
   s->manifest.set_aside[index] = a;
+  if (auto st = append(*s, set_aside_record(index, a, util::now_utc())); !st) {
+    return Error{st.error().message + " (segment " + std::to_string(index) +
+                 " stays set aside in memory until classcamd restarts)"};
+  }
   return a;
 }
 

@@ -331,3 +331,24 @@ TEST(Uploader, ASegmentOrASessionTheHubRefusesIsSetAsideAndTheRestGoes) {
   EXPECT_TRUE(spool.uploaded(&refused).empty());
   EXPECT_TRUE(std::filesystem::exists(spool.segment(0, &refused)));
 }
+
+TEST(Uploader, ASetAsideTheCardCannotRecordStillWaitsItsTime) {
+  UnitSpool spool({100'000, 100'000});
+  const auto manifest = spool::Spool::session_dir_in(spool.dir / "spool", spool.info.session_id) / "manifest.jsonl";
+  // The manifest cannot be appended to (as on a card gone read-only): a directory stands in its place.
+  std::filesystem::rename(manifest, manifest.string() + ".kept");
+  std::filesystem::create_directory(manifest);
+  std::promise<Result<spool::SetAside>> p;
+  spool.service->run([&](spool::Spool& sp) {
+    p.set_value(sp.set_aside(spool.info.session_id, 0, "test", util::now_utc() + std::chrono::hours(1)));
+  });
+  const auto r = p.get_future().get();
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("stays set aside in memory"), std::string::npos) << r.error().message;
+  const auto aside = spool.set_aside();
+  ASSERT_EQ(aside.count(0), 1u) << "the uploader still sees the wait";
+  EXPECT_GT(aside.at(0).retry_at, util::now_utc() + std::chrono::minutes(30));
+  std::filesystem::remove(manifest);
+  std::filesystem::rename(manifest.string() + ".kept", manifest);
+  EXPECT_TRUE(std::filesystem::exists(spool.segment(0))) << "nothing is deleted";
+}
