@@ -2,13 +2,19 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <optional>
+#include <thread>
+
 #include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
+#include "tests/support/udp_impair.hpp"
 
 using namespace classcam::test;
 using namespace std::chrono_literals;
@@ -55,4 +61,87 @@ TEST(Ports, FreePortCanBeListenedOn) {
   ASSERT_EQ(::listen(fd, 1), 0);
   EXPECT_TRUE(port_open(port));
   ::close(fd);
+}
+
+namespace {
+
+int bound_udp(sockaddr_in& a) {
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  a = {};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  return fd;
+}
+
+}  // namespace
+
+TEST(UdpImpairRelay, LosesAShareAndDelaysBothWays) {
+  // An echo server behind the relay: every datagram that arrives goes back to where it came from.
+  sockaddr_in server{};
+  const int server_fd = bound_udp(server);
+  std::atomic<bool> done{false};
+  std::atomic<int> reached_server{0};
+  std::thread echo([&] {
+    char buf[2048];
+    while (!done) {
+      pollfd p{server_fd, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      sockaddr_in from{};
+      socklen_t len = sizeof from;
+      const ssize_t n = ::recvfrom(server_fd, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n <= 0) continue;
+      ++reached_server;
+      ::sendto(server_fd, buf, static_cast<std::size_t>(n), 0, reinterpret_cast<sockaddr*>(&from), len);
+    }
+  });
+  classcam::test::UdpImpairRelay relay("127.0.0.1", 0, "127.0.0.1", ntohs(server.sin_port), {0.10, 30, 0}, 7);
+  sockaddr_in client{};
+  const int client_fd = bound_udp(client);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  to.sin_port = htons(relay.port());
+
+  const int kSent = 2000;
+  int back = 0;
+  auto min_rtt = std::chrono::milliseconds(10'000);
+  const auto receive = [&](int timeout_ms) -> std::optional<int> {
+    pollfd p{client_fd, POLLIN, 0};
+    int v = 0;
+    if (::poll(&p, 1, timeout_ms) > 0 && ::recv(client_fd, &v, sizeof v, 0) == sizeof v) {
+      ++back;
+      return v;
+    }
+    return std::nullopt;
+  };
+  for (int i = 0; i < kSent; ++i) {
+    const auto sent = std::chrono::steady_clock::now();
+    ::sendto(client_fd, &i, sizeof i, 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+    if (i % 100 == 0) {  // a round trip, timed by its own datagram (it may be lost: then none)
+      while (const auto v = receive(500)) {
+        if (*v != i) continue;
+        min_rtt = std::min(
+            min_rtt, std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - sent));
+        break;
+      }
+    }
+    while (receive(0)) {
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // paced: no socket buffer overflows
+  }
+  while (receive(300)) {
+  }
+  done = true;
+  echo.join();
+  // 10 % each way: about 90 % reach the server and about 81 % come back.
+  EXPECT_NEAR(reached_server.load(), kSent * 0.9, kSent * 0.03);
+  EXPECT_NEAR(back, kSent * 0.81, kSent * 0.04);
+  EXPECT_EQ(relay.clients(), 1u);
+  EXPECT_EQ(relay.dropped() + relay.forwarded(), static_cast<std::uint64_t>(kSent + reached_server.load()));
+  EXPECT_GE(min_rtt, std::chrono::milliseconds(60)) << "30 ms each way";
+  ::close(client_fd);
+  ::close(server_fd);
 }
