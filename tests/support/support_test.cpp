@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "tests/support/netns.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
@@ -144,4 +145,38 @@ TEST(UdpImpairRelay, LosesAShareAndDelaysBothWays) {
   EXPECT_GE(min_rtt, std::chrono::milliseconds(60)) << "30 ms each way";
   ::close(client_fd);
   ::close(server_fd);
+}
+
+TEST(NetNamespace, HasAnAddressAndARouteAndIsGoneAfterwards) {
+  std::string why;
+  if (!classcam::test::NetNamespace::available(&why)) GTEST_SKIP() << why;
+  std::string name;
+  {
+    classcam::test::NetNamespace ns("cctest");
+    name = ns.name();
+    const auto route = classcam::test::run(ns.wrap({"ip", "route", "show", "default"}));
+    EXPECT_EQ(route.exit_code, 0);
+    EXPECT_NE(route.output.find("via " + ns.host_address()), std::string::npos) << route.output;
+    // From inside, the namespace reaches what listens on host_address().
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    ASSERT_EQ(::inet_pton(AF_INET, ns.host_address().c_str(), &a.sin_addr), 1);
+    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    ASSERT_EQ(::listen(fd, 1), 0);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    const auto target = "/dev/tcp/" + ns.host_address() + "/" + std::to_string(ntohs(a.sin_port));
+    const auto connect = classcam::test::run(ns.wrap({"bash", "-c", "echo hello >" + target}));
+    EXPECT_EQ(connect.exit_code, 0) << connect.output;
+    const int c = ::accept(fd, nullptr, nullptr);
+    char buf[16] = {};
+    EXPECT_EQ(::recv(c, buf, 5, MSG_WAITALL), 5);
+    EXPECT_EQ(std::string(buf, 5), "hello");
+    ::close(c);
+    ::close(fd);
+    classcam::test::NetNamespace second("cctest");
+    EXPECT_NE(second.host_address(), ns.host_address());
+  }
+  EXPECT_EQ(classcam::test::run({"ip", "netns", "list"}).output.find(name), std::string::npos);
 }
