@@ -280,8 +280,17 @@ std::string audio_branch(const config::UnitConfig& c, const Selection& sel) {
                           : sel.audio_encoder == "voaacenc"
                               ? fmt::format("voaacenc bitrate={}", a.bitrate_kbps * 1000)
                               : fmt::format("avenc_aac bitrate={}", a.bitrate_kbps * 1000);
-  return fmt::format("{} ! audioconvert ! audioresample ! audio/x-raw,rate={},channels={} ! {} ! queue", src,
-                     a.sample_rate, a.channels, enc);
+  // The tee before the encoder is where a live branch takes raw audio for its own Opus encode
+  // (firmware/live): the recording's path through it is unchanged whether a branch is linked or not.
+  return fmt::format("{} ! audioconvert ! audioresample ! audio/x-raw,rate={},channels={} ! tee name={} ! {} ! queue",
+                     src, a.sample_rate, a.channels, kAudioTeeElement, enc);
+}
+
+// Raw audio up to the tee, for a live-only pipeline (no recording encoder behind it).
+std::string audio_source_to_tee(const config::UnitConfig& c, const Selection& sel) {
+  const std::string b = audio_branch(c, sel);
+  const std::string tee = fmt::format("tee name={}", kAudioTeeElement);
+  return b.substr(0, b.find(tee) + tee.size());
 }
 
 }  // namespace
@@ -328,8 +337,12 @@ Plan plan_recording(const config::UnitConfig& config, const Selection& sel, cons
   if (sel.video) {
     p.keyframe_interval = std::max<std::uint32_t>(1, r.segment_ms * v.framerate / 1000);
     // A short queue: when the encoder falls behind, the camera drops frames instead of memory growing.
-    d += fmt::format(" {} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! queue ! {}.",
-                     video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kMuxElement);
+    // The tee after h264parse hands the encoded stream to a live branch as it is (firmware/live): no
+    // second encode, and the recording's path is the same whether a branch is linked or not.
+    d += fmt::format(
+        " {} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! tee name={} ! queue ! {}.",
+        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kVideoTeeElement,
+        kMuxElement);
     p.video =
         protocol::VideoFormat{protocol::VideoCodec::h264, v.width, v.height, v.framerate, config.encoder.bitrate_kbps};
   }
@@ -338,6 +351,31 @@ Plan plan_recording(const config::UnitConfig& config, const Selection& sel, cons
     p.audio =
         protocol::AudioFormat{sel.audio_encoder == "opusenc" ? protocol::AudioCodec::opus : protocol::AudioCodec::aac,
                               config.audio.sample_rate, config.audio.channels, config.audio.bitrate_kbps};
+  }
+  p.description = d;
+  return p;
+}
+
+Plan plan_live(const config::UnitConfig& config, const Selection& sel) {
+  Plan p;
+  p.selection = sel;
+  const auto& v = config.video;
+  // The same source, encoder and keyframe interval as a recording, so a live branch sees the stream a
+  // recording would give it; the tees end in fakesinks instead of the muxer.
+  std::string d;
+  if (sel.video) {
+    p.keyframe_interval = std::max<std::uint32_t>(1, config.recording.segment_ms * v.framerate / 1000);
+    d += fmt::format(
+        "{} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! tee name={} ! "
+        "fakesink sync=false async=false",
+        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kVideoTeeElement);
+    p.video =
+        protocol::VideoFormat{protocol::VideoCodec::h264, v.width, v.height, v.framerate, config.encoder.bitrate_kbps};
+  }
+  if (sel.audio != AudioSource::none) {
+    if (!d.empty()) d += " ";
+    d += audio_source_to_tee(config, sel) + " ! fakesink sync=false async=false";
+    p.audio = protocol::AudioFormat{protocol::AudioCodec::opus, 48000, config.audio.channels, 0};
   }
   p.description = d;
   return p;

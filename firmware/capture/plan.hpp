@@ -75,6 +75,8 @@ inline constexpr const char* kMuxElement = "mux";          // mp4mux
 inline constexpr const char* kSinkElement = "sink";        // appsink taking the muxed stream
 inline constexpr const char* kPreviewElement = "preview";  // appsink (preview pipelines)
 inline constexpr const char* kCameraElement = "camera";    // the video source
+inline constexpr const char* kVideoTeeElement = "vtee";    // tee after h264parse: live takes H.264 here
+inline constexpr const char* kAudioTeeElement = "atee";    // tee on raw audio before the recording's encoder
 
 struct Plan {
   std::string description;  // gst-launch syntax
@@ -89,6 +91,9 @@ struct Plan {
 // filesink writing the same stream there instead (for gst-launch comparisons: --print-pipeline, bench/).
 Plan plan_recording(const config::UnitConfig& config, const Selection& selection,
                     const std::optional<std::string>& file = std::nullopt);
+// Live with no recording running (a coach checks the framing): the recording's source and encoder up
+// to the same tees (kVideoTeeElement, kAudioTeeElement), which end in fakesinks; nothing is muxed.
+Plan plan_live(const config::UnitConfig& config, const Selection& selection);
 // A short video-only pipeline ending in an appsink, for snapshots while idle. Requires video.
 Plan plan_preview(const config::UnitConfig& config, const Selection& selection);
 

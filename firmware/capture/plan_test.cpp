@@ -137,7 +137,7 @@ TEST(Plan, X264IsPinnedToI420AProfileAndOneKeyframePerSegment) {
   EXPECT_TRUE(contains(p.description, "mp4mux name=mux fragment-duration=" + std::to_string(kFragmentMs) +
                                           " streamable=true ! appsink name=sink"))
       << p.description;
-  EXPECT_TRUE(contains(p.description, "h264parse ! queue ! mux.")) << p.description;
+  EXPECT_TRUE(contains(p.description, "h264parse ! tee name=vtee ! queue ! mux.")) << p.description;
   const auto to_file = plan_recording(c, *sel, std::string("/tmp/x.mp4"));
   EXPECT_TRUE(contains(to_file.description, "streamable=true ! filesink location=\"/tmp/x.mp4\" buffer-mode=2"))
       << to_file.description;
@@ -179,7 +179,7 @@ TEST(Plan, AudioOnlyHasNoVideoBranchAtAll) {
     EXPECT_FALSE(contains(p.description, absent)) << absent << " in " << p.description;
   }
   EXPECT_TRUE(contains(p.description, "audiotestsrc name=mic is-live=true")) << p.description;
-  EXPECT_TRUE(contains(p.description, "opusenc bitrate=64000 ! queue ! mux.")) << p.description;
+  EXPECT_TRUE(contains(p.description, "tee name=atee ! opusenc bitrate=64000 ! queue ! mux.")) << p.description;
   EXPECT_FALSE(p.video);
   ASSERT_TRUE(p.audio);
   EXPECT_EQ(p.audio->codec, protocol::AudioCodec::opus);
@@ -246,4 +246,26 @@ TEST(Plan, H264Levels) {
   EXPECT_EQ(h264_level(1920, 1080, 60), "4.2");
   EXPECT_EQ(h264_level(3840, 2160, 30), "5.1");
   EXPECT_EQ(h264_level(640, 480, 30), "3");
+}
+
+TEST(Plan, LiveOnlyPipelineHasTheRecordingsSourceAndEncoderUpToTheTeesAndNoMuxer) {
+  auto c = config::default_unit_config();
+  c.video.source = "test";
+  c.audio.source = "test";
+  const auto sel = select(c, no_camera());
+  ASSERT_TRUE(sel.ok()) << sel.error().message;
+  const auto rec = plan_recording(c, *sel);
+  const auto live = plan_live(c, *sel);
+  EXPECT_EQ(live.keyframe_interval, rec.keyframe_interval);
+  // The recording's description up to the video tee is the live one's: same picture, same encoder.
+  const std::string& r = rec.description;
+  const std::size_t from = r.find("videotestsrc");
+  ASSERT_NE(from, std::string::npos) << r;
+  EXPECT_EQ(live.description.substr(0, live.description.find("tee name=vtee")),
+            r.substr(from, r.find("tee name=vtee") - from));
+  EXPECT_TRUE(contains(live.description, "h264parse ! tee name=vtee ! fakesink")) << live.description;
+  EXPECT_TRUE(contains(live.description, "tee name=atee ! fakesink")) << live.description;
+  for (const char* absent : {"mp4mux", "avenc_aac", "appsink"}) {
+    EXPECT_FALSE(contains(live.description, absent)) << absent << " in " << live.description;
+  }
 }

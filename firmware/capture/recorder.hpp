@@ -48,6 +48,9 @@ class Recorder {
   // Tears the pipeline down now. Whatever segment was open stays on disk as it is, for recovery.
   void abort();
   bool active() const { return pipeline_ != nullptr; }
+  // The running pipeline (null when not active), for a live branch to attach to its tees
+  // (firmware/live); io_context thread only, and not kept beyond the Recorder.
+  GstElement* pipeline() const { return pipeline_.get(); }
 
   // The next frame after the privacy blackout, delivered on the io_context (null if the recorder stops
   // first). Only pipelines with video can deliver.
