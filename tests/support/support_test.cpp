@@ -15,6 +15,7 @@
 #include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
+#include "tests/support/turn.hpp"
 #include "tests/support/udp_impair.hpp"
 
 using namespace classcam::test;
@@ -179,4 +180,23 @@ TEST(NetNamespace, HasAnAddressAndARouteAndIsGoneAfterwards) {
     EXPECT_NE(second.host_address(), ns.host_address());
   }
   EXPECT_EQ(classcam::test::run({"ip", "netns", "list"}).output.find(name), std::string::npos);
+}
+
+TEST(TurnServer, AllocatesForRestApiCredentialsAndRefusesAWrongSecret) {
+  classcam::test::TurnServer turn({});
+  // turnutils_uclient derives the time-limited user name and its HMAC from the shared secret (-W),
+  // as the hub does for browsers; it allocates a relay and sends through it to a peer on loopback.
+  const auto ok = classcam::test::run(
+      {"turnutils_uclient", "-W", turn.options().secret, "-u", "coach-1", "-p", std::to_string(turn.port()), "-n", "3",
+       "-e", "127.0.0.1", "-r", std::to_string(classcam::test::free_port()), "127.0.0.1"},
+      std::chrono::seconds(30));
+  EXPECT_TRUE(classcam::test::wait_until([&] { return turn.allocations() >= 1; }, 5s)) << ok.output << turn.log();
+  const int before = turn.allocations();
+  classcam::test::run({"turnutils_uclient", "-W", "not-the-secret", "-u", "coach-1", "-p", std::to_string(turn.port()),
+                       "-n", "1", "-e", "127.0.0.1", "127.0.0.1"},
+                      std::chrono::seconds(4));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(turn.allocations(), before) << "a wrong secret gets no relay";
+  EXPECT_NE(turn.log().find(":coach-1>: incoming packet message processed, error 401"), std::string::npos)
+      << turn.log();
 }
