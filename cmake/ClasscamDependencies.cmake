@@ -15,6 +15,8 @@ pkg_check_modules(GST REQUIRED IMPORTED_TARGET gstreamer-1.0>=1.22 gstreamer-app
                   gstreamer-pbutils-1.0)
 # Live (webrtcbin): the WebRTC and SDP libraries (libgstreamer-plugins-bad1.0-dev, libgstreamer-plugins-base1.0-dev).
 pkg_check_modules(GST_WEBRTC REQUIRED IMPORTED_TARGET gstreamer-webrtc-1.0>=1.22 gstreamer-sdp-1.0)
+# libnice (libnice-dev): webrtcbin's ICE agent, to keep ICE on the addresses a unit is configured for.
+pkg_check_modules(NICE REQUIRED IMPORTED_TARGET nice>=0.1.18)
 pkg_check_modules(MOSQUITTO REQUIRED IMPORTED_TARGET libmosquitto>=2.0)
 pkg_check_modules(GPIOD REQUIRED IMPORTED_TARGET libgpiod>=1.6)
 pkg_check_modules(SYSTEMD REQUIRED IMPORTED_TARGET libsystemd)
