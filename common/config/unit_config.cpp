@@ -50,6 +50,7 @@ UnitConfig read(TomlReader& root) {
     if (v.height % 2 != 0) s.fail("height", "must be even (4:2:0 video)");
     v.framerate = static_cast<std::uint32_t>(s.integer("framerate", v.framerate, 1, 60));
     v.timestamp_overlay = s.boolean("timestamp_overlay", v.timestamp_overlay);
+    v.latency_strip = s.boolean("latency_strip", v.latency_strip);
     for (auto& z : s.array_of_tables("privacy_zones")) {
       PrivacyZone p;
       p.x = z.number("x", -1, 0, 1);

@@ -37,6 +37,7 @@ struct UnitConfig {
     std::uint32_t height = 1080;
     std::uint32_t framerate = 30;
     bool timestamp_overlay = false;  // burn the wall clock into the picture
+    bool latency_strip = false;      // burn the capture time in machine-readable cells (bench/live.sh)
     std::vector<PrivacyZone> privacy_zones;
     bool operator==(const Video&) const = default;
   } video;

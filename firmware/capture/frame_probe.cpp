@@ -2,12 +2,16 @@
 
 #include <gst/video/video.h>
 
+#include <chrono>
+
 #include "common/log/log.hpp"
+#include "firmware/capture/time_strip.hpp"
 
 namespace classcam::capture {
 
-FrameProbe::FrameProbe(std::vector<config::PrivacyZone> zones, std::function<void(SamplePtr)> on_frame)
-    : zones_(std::move(zones)), on_frame_(std::move(on_frame)) {}
+FrameProbe::FrameProbe(std::vector<config::PrivacyZone> zones, std::function<void(SamplePtr)> on_frame,
+                       bool latency_strip)
+    : zones_(std::move(zones)), latency_strip_(latency_strip), on_frame_(std::move(on_frame)) {}
 
 FrameProbe::~FrameProbe() { detach(); }
 
@@ -46,7 +50,8 @@ GstPadProbeReturn FrameProbe::handle(GstPad* pad, GstPadProbeInfo* info) {
     return GST_PAD_PROBE_OK;
   }
 
-  if (!zones_.empty()) {
+  if (!zones_.empty() || latency_strip_) {
+    if (!format_ok_ && zones_.empty()) return GST_PAD_PROBE_OK;  // a strip is never worth a frame
     if (!format_ok_) {
       // Fail closed: a frame whose zones cannot be blacked out must not reach the encoder.
       if (!warned_) {
@@ -74,6 +79,10 @@ GstPadProbeReturn FrameProbe::handle(GstPad* pad, GstPadProbeInfo* info) {
       f.stride[p] = static_cast<std::uint32_t>(GST_VIDEO_FRAME_PLANE_STRIDE(&frame, p));
     }
     black_out(f, rects_);
+    if (latency_strip_) {
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      stamp_time(f, static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(now).count()));
+    }
     gst_video_frame_unmap(&frame);
   }
 

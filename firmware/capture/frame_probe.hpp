@@ -1,6 +1,7 @@
 #pragma once
 // A buffer probe on the raw video, before the encoder: it blacks out the privacy zones in every frame
-// and, when asked, hands over the next (already blacked-out) frame for a snapshot.
+// (and stamps the latency strip when configured) and, when asked, hands over the next (already
+// blacked-out) frame for a snapshot.
 //
 // Threading: the probe runs on a GStreamer streaming thread. There it touches only its own state (the
 // zone rectangles, recomputed from each caps event) and the atomic request flag; a requested frame goes
@@ -21,7 +22,9 @@ namespace classcam::capture {
 
 class FrameProbe {
  public:
-  FrameProbe(std::vector<config::PrivacyZone> zones, std::function<void(SamplePtr)> on_frame);
+  // `latency_strip`: also stamp each frame's capture time (time_strip.hpp), after the zones.
+  FrameProbe(std::vector<config::PrivacyZone> zones, std::function<void(SamplePtr)> on_frame,
+             bool latency_strip = false);
   ~FrameProbe();
   FrameProbe(const FrameProbe&) = delete;
   FrameProbe& operator=(const FrameProbe&) = delete;
@@ -36,6 +39,7 @@ class FrameProbe {
   GstPadProbeReturn handle(GstPad* pad, GstPadProbeInfo* info);
 
   const std::vector<config::PrivacyZone> zones_;
+  const bool latency_strip_;
   const std::function<void(SamplePtr)> on_frame_;
   std::atomic<bool> wanted_{false};
   // Streaming thread only.

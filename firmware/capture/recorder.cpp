@@ -19,18 +19,21 @@ struct Recorder::BusContext {
 };
 
 Recorder::Recorder(boost::asio::io_context& io, std::string description, std::vector<config::PrivacyZone> zones,
-                   Events events)
+                   Events events, bool latency_strip)
     : io_(io), description_(std::move(description)), events_(std::move(events)) {
   std::weak_ptr<bool> alive = alive_;
-  probe_ = std::make_unique<FrameProbe>(std::move(zones), [this, alive, &io](SamplePtr sample) {
-    // Streaming thread: hand the frame to the loop and return.
-    boost::asio::post(io, [this, alive, s = std::shared_ptr<GstSample>(sample.release(), GstSampleUnref{})] {
-      if (alive.expired()) return;
-      auto grabs = std::move(grabs_);
-      grabs_.clear();
-      for (auto& g : grabs) g(SamplePtr(gst_sample_ref(s.get())));
-    });
-  });
+  probe_ = std::make_unique<FrameProbe>(
+      std::move(zones),
+      [this, alive, &io](SamplePtr sample) {
+        // Streaming thread: hand the frame to the loop and return.
+        boost::asio::post(io, [this, alive, s = std::shared_ptr<GstSample>(sample.release(), GstSampleUnref{})] {
+          if (alive.expired()) return;
+          auto grabs = std::move(grabs_);
+          grabs_.clear();
+          for (auto& g : grabs) g(SamplePtr(gst_sample_ref(s.get())));
+        });
+      },
+      latency_strip);
 }
 
 Recorder::~Recorder() { teardown(); }

@@ -35,7 +35,9 @@ class Recorder {
     std::function<void(const std::string&)> error;
   };
 
-  Recorder(boost::asio::io_context& io, std::string description, std::vector<config::PrivacyZone> zones, Events events);
+  // `latency_strip`: stamp the capture time into every frame (video.latency_strip, time_strip.hpp).
+  Recorder(boost::asio::io_context& io, std::string description, std::vector<config::PrivacyZone> zones, Events events,
+           bool latency_strip = false);
   ~Recorder();
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;

@@ -13,6 +13,7 @@
 #include "firmware/capture/plan.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/snapshot.hpp"
+#include "firmware/capture/time_strip.hpp"
 #include "firmware/spool/fmp4.hpp"
 #include "tests/support/process.hpp"
 #include "tests/support/tempdir.hpp"
@@ -171,6 +172,35 @@ TEST(Recorder, PrivacyZonePixelsAreBlackInTheDecodedOutput) {
   // Next to it (cyan and green bars) and below it: the picture is there.
   EXPECT_GT(luma(100, 60), 100);
   EXPECT_GT(luma(40, 150), 100);
+}
+
+TEST(Recorder, TheLatencyStripCarriesTheCaptureTimeThroughTheEncoder) {
+  test::TempDir dir;
+  auto c = small_config();
+  c.audio.source = "none";
+  boost::asio::io_context io;
+  Recording rec;
+  const auto ms = [] {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
+  };
+  const auto before = ms();
+  Recorder r(io, recording_plan(c).description, {}, rec.events(), /*latency_strip=*/true);
+  ASSERT_NO_FATAL_FAILURE(start(r));
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.started; }, 20s));
+  run_for(io, 1000ms);
+  r.stop();
+  ASSERT_TRUE(run_until(
+      io, [&] { return rec.eos; }, 10s));
+  const auto after = ms();
+  const std::string y = decode_gray(rec.save(dir / "stream.mp4"), dir / "frame.gray");
+  ASSERT_EQ(y.size(), 320u * 240u);
+  const auto t = read_time(reinterpret_cast<const std::uint8_t*>(y.data()), 320, 320, 240);
+  ASSERT_TRUE(t.has_value()) << "no strip in the decoded first frame";
+  EXPECT_GE(*t, before);
+  EXPECT_LE(*t, after);
 }
 
 TEST(Recorder, SnapshotDuringARecordingIsAJpegWithTheZonesBlackedOut) {
