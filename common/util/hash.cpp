@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <array>
 #include <cerrno>
@@ -87,6 +88,16 @@ Result<std::string> file_digest_hex(const std::filesystem::path& path, HashAlgor
   }
   if (in.bad()) return Error{"error reading " + path.string()};
   return h.finish_hex();
+}
+
+std::string hmac_sha1(std::string_view key, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (HMAC(EVP_sha1(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
+           data.size(), out, &len) == nullptr) {
+    throw std::runtime_error("HMAC-SHA1 failed");
+  }
+  return std::string(reinterpret_cast<const char*>(out), len);
 }
 
 std::string base64_encode(const unsigned char* data, std::size_t n) {

@@ -42,6 +42,8 @@ class Hasher {
 };
 
 std::string sha256_hex(std::string_view bytes);
+// HMAC-SHA1 of `data` under `key`, raw bytes (TURN's REST credentials: coturn checks exactly this).
+std::string hmac_sha1(std::string_view key, std::string_view data);
 std::string sha1_hex(std::string_view bytes);
 // Digest of a whole file, read in blocks; an I/O error comes back as an Error naming the file.
 Result<std::string> file_digest_hex(const std::filesystem::path& path, HashAlgorithm algorithm = HashAlgorithm::sha256);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/util/hash.hpp"
+#include "common/util/hex.hpp"
 #include "common/util/time.hpp"
 #include "common/util/utf8.hpp"
 #include "common/util/uuid.hpp"
@@ -208,4 +209,10 @@ TEST(Utf8, EscapesForLogsWithoutTouchingText) {
                            "2J"),
             "\\xc2\\x9b"
             "2J");  // C1 CSI
+}
+
+TEST(Hash, HmacSha1MatchesRfc2202) {
+  const auto mac = util::hmac_sha1("Jefe", "what do ya want for nothing?");
+  EXPECT_EQ(util::to_hex(reinterpret_cast<const unsigned char*>(mac.data()), mac.size()),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79");
 }
