@@ -306,6 +306,9 @@ Json to_json(const Command& m) {
   put_opt(args, "title", m.args.title);
   put_opt(args, "duration_s", m.args.duration_s);
   put_opt(args, "label", m.args.label);
+  put_opt(args, "live_id", m.args.live_id);
+  put_opt(args, "max_s", m.args.max_s);
+  put_opt(args, "reason", m.args.reason);
   Json j = {{"id", m.id}, {"action", to_string(m.action)}, {"issued_at", rfc(m.issued_at)}, {"args", args}};
   put_opt_time(j, "expires_at", m.expires_at);
   return j;
@@ -323,7 +326,33 @@ Command read_command(const Reader& r) {
     m.args.title = a->opt_string("title", kTextMax);
     if (const auto d = a->opt_integer("duration_s", 1, 12 * 3600)) m.args.duration_s = static_cast<std::uint32_t>(*d);
     m.args.label = a->opt_string("label", kTextMax);
+    m.args.live_id = a->opt_id("live_id");
+    if (const auto s = a->opt_integer("max_s", 1, 12 * 3600)) m.args.max_s = static_cast<std::uint32_t>(*s);
+    m.args.reason = a->opt_string("reason", kTextMax);
   }
+  return m;
+}
+
+// ---- LiveStatus ----
+
+Json to_json(const LiveStatus& m) {
+  Json j = {{"unit_id", m.unit_id},
+            {"live_id", m.live_id},
+            {"viewers", m.viewers},
+            {"talker", m.talker ? Json(*m.talker) : Json(nullptr)},
+            {"talkback_muted", m.talkback_muted}};
+  j["until"] = m.until ? Json(rfc(*m.until)) : Json(nullptr);
+  return j;
+}
+
+LiveStatus read_live_status(const Reader& r) {
+  LiveStatus m;
+  m.unit_id = r.id("unit_id");
+  m.live_id = r.opt_string("live_id", 64).value_or("");
+  m.viewers = static_cast<std::uint32_t>(r.integer("viewers", 0, 10000));
+  m.talker = r.opt_string("talker", kTextMax);
+  m.talkback_muted = r.opt_boolean("talkback_muted", false);
+  m.until = r.opt_time("until");
   return m;
 }
 
@@ -514,6 +543,10 @@ Result<Schedule> decode(std::string_view p) {
 template <>
 Result<EnrollRequest> decode(std::string_view p) {
   return decode_with(p, read_enroll_request);
+}
+template <>
+Result<LiveStatus> decode(std::string_view p) {
+  return decode_with(p, read_live_status);
 }
 template <>
 Result<EnrollResponse> decode(std::string_view p) {

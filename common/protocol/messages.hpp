@@ -158,6 +158,9 @@ struct CommandArgs {
   std::optional<std::string> title;           // start
   std::optional<std::uint32_t> duration_s;    // start: stop by itself after this long
   std::optional<std::string> label;           // bookmark
+  std::optional<std::string> live_id;         // stream_start, stream_stop (docs/live.md)
+  std::optional<std::uint32_t> max_s;         // stream_start: live stops by itself after this long
+  std::optional<std::string> reason;          // stream_start: why, for the teacher's screen and the log
   bool operator==(const CommandArgs&) const = default;
 };
 
@@ -204,6 +207,18 @@ struct Schedule {
   bool operator==(const Schedule&) const = default;
 };
 
+// Retained on .../live (hub -> unit, docs/live.md): who watches the unit's live stream now. The unit
+// shows `viewers` in its state and on its LED. `live_id` empty: no live runs.
+struct LiveStatus {
+  std::string unit_id;
+  std::string live_id;
+  std::uint32_t viewers = 0;
+  std::optional<std::string> talker;  // display name of whoever holds the talk floor
+  bool talkback_muted = false;
+  std::optional<util::TimePoint> until;
+  bool operator==(const LiveStatus&) const = default;
+};
+
 // ---- enrolment (HTTPS) --------------------------------------------------------------------------------
 
 struct EnrollRequest {
@@ -238,6 +253,7 @@ Json to_json(const Command& m);
 Json to_json(const CommandResult& m);
 Json to_json(const Observation& m);
 Json to_json(const Schedule& m);
+Json to_json(const LiveStatus& m);
 Json to_json(const EnrollRequest& m);
 Json to_json(const EnrollResponse& m);
 
@@ -252,6 +268,7 @@ Command read_command(const Reader& r);
 CommandResult read_command_result(const Reader& r);
 Observation read_observation(const Reader& r);
 Schedule read_schedule(const Reader& r);
+LiveStatus read_live_status(const Reader& r);
 EnrollRequest read_enroll_request(const Reader& r);
 EnrollResponse read_enroll_response(const Reader& r);
 
@@ -302,6 +319,8 @@ template <>
 Result<Schedule> decode(std::string_view payload);
 template <>
 Result<EnrollRequest> decode(std::string_view payload);
+template <>
+Result<LiveStatus> decode(std::string_view payload);
 template <>
 Result<EnrollResponse> decode(std::string_view payload);
 

@@ -76,5 +76,5 @@ TEST(ProtocolDoc, TopicTableMatchesTopicSpecs) {
     EXPECT_EQ(spec(t->channel).qos, qos) << name;
     EXPECT_EQ(spec(t->channel).retained, retained) << name;
   }
-  EXPECT_EQ(rows, 6);
+  EXPECT_EQ(rows, 7);
 }

@@ -159,6 +159,17 @@ TEST(RoundTrip, EveryMessageType) {
   expect_round_trip(EnrollRequest{"ABCD-1234", "unit-host", "0.1.0"});
   expect_round_trip(sample_enroll_response());
   expect_round_trip(Observation{"obs-1", "", at("2026-11-23T09:00:00Z"), at("2026-11-23T09:00:01Z"), {}, {}});
+  expect_round_trip(
+      LiveStatus{"room-12", "0b5c8a52-7f0e-4b8e-9f4e-1a2b3c4d5e6f", 2, "Ms Khan", false, at("2026-12-02T10:00:00Z")});
+  expect_round_trip(LiveStatus{"room-12", "", 0, std::nullopt, true, std::nullopt});
+  Command live;
+  live.id = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
+  live.action = CommandAction::stream_start;
+  live.issued_at = at("2026-12-02T09:00:00Z");
+  live.args.live_id = "0b5c8a52-7f0e-4b8e-9f4e-1a2b3c4d5e6f";
+  live.args.max_s = 3600;
+  live.args.reason = "coach asked, teacher accepted";
+  expect_round_trip(live);
 }
 
 TEST(RoundTrip, EventsOfEveryType) {

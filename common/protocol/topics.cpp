@@ -7,7 +7,8 @@ namespace classcam::protocol {
 namespace {
 constexpr std::pair<Channel, std::string_view> kChannels[] = {
     {Channel::state, "state"},     {Channel::telemetry, "telemetry"}, {Channel::events, "events"},
-    {Channel::results, "results"}, {Channel::commands, "commands"},   {Channel::schedule, "schedule"}};
+    {Channel::results, "results"}, {Channel::commands, "commands"},   {Channel::schedule, "schedule"},
+    {Channel::live, "live"}};
 }
 
 TopicSpec spec(Channel c) {
@@ -18,6 +19,7 @@ TopicSpec spec(Channel c) {
     case Channel::results: return {1, false, true};
     case Channel::commands: return {1, false, false};
     case Channel::schedule: return {1, true, false};
+    case Channel::live: return {1, true, false};
   }
   return {1, false, true};
 }

@@ -16,6 +16,7 @@ enum class Channel {
   results,    // unit -> hub, QoS 1 (command results)
   commands,   // hub -> unit, QoS 1
   schedule,   // hub -> unit, QoS 1, retained
+  live,       // hub -> unit, QoS 1, retained (LiveStatus, docs/live.md)
 };
 
 struct TopicSpec {

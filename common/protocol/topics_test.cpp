@@ -7,8 +7,8 @@
 using namespace classcam::protocol;
 
 TEST(Topics, BuildAndParseEveryChannel) {
-  for (Channel c :
-       {Channel::state, Channel::telemetry, Channel::events, Channel::results, Channel::commands, Channel::schedule}) {
+  for (Channel c : {Channel::state, Channel::telemetry, Channel::events, Channel::results, Channel::commands,
+                    Channel::schedule, Channel::live}) {
     const std::string t = topic("unit-7", c);
     EXPECT_EQ(t, "classcam/v1/units/unit-7/" + std::string(to_string(c)));
     const auto p = parse_topic(t);

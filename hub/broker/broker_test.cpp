@@ -30,6 +30,8 @@ TEST(BrokerFiles, AclConfinesEachUnitToItsOwnTopics) {
   EXPECT_NE(acl.find("user classcam-hub\ntopic readwrite #\n"), std::string::npos);
   EXPECT_NE(acl.find("user room-1\ntopic write classcam/v1/units/room-1/state\n"), std::string::npos);
   EXPECT_NE(acl.find("topic read classcam/v1/units/room-2/schedule\n"), std::string::npos);
+  // A unit subscribes to its own LiveStatus (docs/live.md).
+  EXPECT_NE(acl.find("topic read classcam/v1/units/room-2/live\n"), std::string::npos);
   EXPECT_EQ(acl.find('+'), std::string::npos);
   EXPECT_EQ(acl.find("room-1/#"), std::string::npos);
 }

@@ -116,7 +116,7 @@ std::string acl_text(const std::vector<store::BrokerCredential>& units) {
     for (const auto c : {Channel::state, Channel::telemetry, Channel::events, Channel::results}) {
       t += "topic write " + protocol::topic(u.unit_id, c) + "\n";
     }
-    for (const auto c : {Channel::commands, Channel::schedule}) {
+    for (const auto c : {Channel::commands, Channel::schedule, Channel::live}) {
       t += "topic read " + protocol::topic(u.unit_id, c) + "\n";
     }
   }
