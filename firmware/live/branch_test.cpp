@@ -138,7 +138,7 @@ void record(const LiveWindow& window, Segments& out) {
                              }
                            }
                          },
-                         [&] { eos = true; }, [&](const std::string& e) { error = e; }});
+                         [&] { eos = true; }, [&](const std::string& e) { error = e; }, {}});
   EXPECT_TRUE(rec.start().ok());
   EXPECT_TRUE(run_until(
       io, [&] { return started || !error.empty(); }, 20s));
@@ -234,7 +234,7 @@ TEST(LiveBranch, LiveOnlyPipelineCarriesRtpWithoutARecording) {
   bool started = false, eos = false;
   std::string error;
   capture::Recorder rec(io, plan.description, {},
-                        {[&] { started = true; }, {}, [&] { eos = true; }, [&](const std::string& e) { error = e; }});
+                        {[&] { started = true; }, {}, [&] { eos = true; }, [&](const std::string& e) { error = e; }, {}});
   ASSERT_TRUE(rec.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return started || !error.empty(); }, 20s));
