@@ -108,8 +108,7 @@ namespace {
 // Whether a message comes from inside the live branch's bin.
 bool from_live_branch(GstMessage* m) {
   for (GstObject* o = GST_MESSAGE_SRC(m); o != nullptr; o = GST_OBJECT_PARENT(o)) {
-    if (GST_OBJECT_NAME(o) != nullptr && std::string_view(GST_OBJECT_NAME(o)) == kLiveBinElement &&
-        GST_IS_BIN(o)) {
+    if (GST_OBJECT_NAME(o) != nullptr && std::string_view(GST_OBJECT_NAME(o)) == kLiveBinElement && GST_IS_BIN(o)) {
       return true;
     }
   }

@@ -10,12 +10,10 @@
 // BUNDLE group. The offer is made once both RTP pads carry caps, so it declares the stream's real
 // profile-level-id, sprop-parameter-sets and the pinned SSRCs.
 //
-// Threading: every public method and every Events callback runs on the io_context thread. webrtcbin's
-// signals and promise replies arrive on its own threads and only post (through a liveness token) to the
-// io_context. The one exception is pad-added for the incoming audio: GStreamer needs the pad linked
-// before data flows (an unlinked pad would post a flow error on the recording's bus), so that callback
-// links it to the talkback chain there, touching nothing but GStreamer objects. HTTP requests run on
-// the Sender's own worker thread (net::HttpsClient blocks) and post their results.
+// Threading: every public method and every Events callback runs on the io_context thread. webrtcbin is
+// driven through common/webrtc's Peer (its signals and promises post to the io_context; its pad-added
+// for the incoming audio links on webrtcbin's thread, GStreamer objects only). HTTP requests run on the
+// Sender's own worker thread (net::HttpsClient blocks) and post their results through a liveness token.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -30,6 +28,7 @@
 #include <vector>
 
 #include "common/util/result.hpp"
+#include "common/webrtc/peer.hpp"
 #include "firmware/live/branch.hpp"
 #include "firmware/net/https_client.hpp"
 
@@ -74,28 +73,21 @@ class Sender {
   Phase phase() const { return phase_; }
   const std::string& live_id() const { return live_id_; }
   const std::string& location() const { return location_; }
-  GstElement* webrtcbin() const { return webrtc_; }
+  GstElement* webrtcbin() const { return peer_ ? peer_->element() : nullptr; }
   const Branch* branch() const { return branch_.get(); }
-
-  struct Context;
 
  private:
   void wait_for_caps(int tries_left);
-  void create_offer();
-  void on_offer(GstPromise* reply);
-  void on_gathering_changed();
   void post_offer();
   void on_answer(Result<net::Response> r);
-  void on_connection_state();
   void fail(const std::string& why);
 
   boost::asio::io_context& io_;
   SenderOptions options_;
   Events events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  std::shared_ptr<Context> ctx_;
   std::unique_ptr<Branch> branch_;
-  GstElement* webrtc_ = nullptr;  // owned by the branch's bin
+  std::unique_ptr<webrtc::Peer> peer_;
   boost::asio::steady_timer timer_;
   boost::asio::thread_pool worker_{1};
   Phase phase_ = Phase::idle;
@@ -103,12 +95,5 @@ class Sender {
   std::string location_;
   std::string offer_sdp_;
 };
-
-// Restricts a webrtcbin's ICE agent to these local addresses (libnice gathers on every interface
-// otherwise). Call before the first set-local-description.
-Status restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string>& addresses);
-
-// The SDP text of a webrtcbin's local description ("" when there is none).
-std::string local_description_text(GstElement* webrtcbin);
 
 }  // namespace classcam::live

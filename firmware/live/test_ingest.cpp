@@ -16,7 +16,7 @@
 #include <chrono>
 #include <stdexcept>
 
-#include "firmware/live/sender.hpp"
+#include "common/webrtc/peer.hpp"
 #include "hub/tls/certificates.hpp"
 
 namespace classcam::live::testing {
@@ -286,7 +286,7 @@ std::string TestIngest::answer(const std::string& offer_text, std::string& error
   static PadAddedContext pad_ctx;
   pad_ctx = PadAddedContext{&video_frames_, &audio_frames_};
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(&on_pad_added), &pad_ctx);
-  (void)restrict_ice_addresses(webrtc, {"127.0.0.1"});
+  (void)webrtc::restrict_ice_addresses(webrtc, {"127.0.0.1"});
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
 
   GstWebRTCSessionDescription* offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
@@ -316,7 +316,7 @@ std::string TestIngest::answer(const std::string& offer_text, std::string& error
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       if (state == GST_WEBRTC_ICE_GATHERING_STATE_COMPLETE) {
-        text = local_description_text(webrtc);
+        text = webrtc::local_description_text(webrtc);
       } else {
         error = "ICE gathering did not complete";
       }
