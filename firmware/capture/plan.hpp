@@ -77,6 +77,7 @@ inline constexpr const char* kPreviewElement = "preview";  // appsink (preview p
 inline constexpr const char* kCameraElement = "camera";    // the video source
 inline constexpr const char* kVideoTeeElement = "vtee";    // tee after h264parse: live takes H.264 here
 inline constexpr const char* kAudioTeeElement = "atee";    // tee on raw audio before the recording's encoder
+inline constexpr const char* kLiveBinElement = "live";     // the live branch's bin (firmware/live), when added
 
 struct Plan {
   std::string description;  // gst-launch syntax

@@ -51,6 +51,10 @@ Status Recorder::start() {
   if (ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline_.get()), kSinkElement)); sink) {
     GstAppSinkCallbacks callbacks{};
     callbacks.new_sample = &Recorder::on_new_sample;
+    // The end of the recording is the muxed stream's end at its appsink. The pipeline's own EOS waits
+    // for every sink, and a live branch's (webrtcbin's, talkback's) may never get one.
+    callbacks.eos = &Recorder::on_sink_eos;
+    eos_from_sink_ = true;
     gst_app_sink_set_callbacks(GST_APP_SINK(sink.get()), &callbacks, bus_context_.get(), nullptr);
   }
   logger()->debug("pipeline: {}", description_);
@@ -91,11 +95,37 @@ GstFlowReturn Recorder::on_new_sample(GstAppSink* sink, gpointer context) {
   return GST_FLOW_OK;
 }
 
+void Recorder::on_sink_eos(GstAppSink* /*sink*/, gpointer context) {
+  auto* ctx = static_cast<BusContext*>(context);
+  // Streaming thread: after the last sample was posted; post the end behind it.
+  boost::asio::post(ctx->io, [alive = ctx->alive, rec = ctx->recorder] {
+    if (alive.expired() || !rec->pipeline_ || !rec->events_.eos) return;
+    rec->events_.eos();
+  });
+}
+
+namespace {
+// Whether a message comes from inside the live branch's bin.
+bool from_live_branch(GstMessage* m) {
+  for (GstObject* o = GST_MESSAGE_SRC(m); o != nullptr; o = GST_OBJECT_PARENT(o)) {
+    if (GST_OBJECT_NAME(o) != nullptr && std::string_view(GST_OBJECT_NAME(o)) == kLiveBinElement && GST_IS_BIN(o)) {
+      return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
 void Recorder::handle(GstMessage* m) {
   if (!pipeline_) return;
   switch (GST_MESSAGE_TYPE(m)) {
     case GST_MESSAGE_ERROR: {
       const std::string what = describe(m);
+      if (from_live_branch(m)) {
+        logger()->warn("live branch error: {}", what);
+        if (events_.live_error) events_.live_error(what);
+        break;
+      }
       logger()->error("pipeline error: {}", what);
       if (!reported_error_) {
         reported_error_ = true;
@@ -105,7 +135,7 @@ void Recorder::handle(GstMessage* m) {
     }
     case GST_MESSAGE_WARNING: logger()->warn("pipeline warning: {}", describe(m)); break;
     case GST_MESSAGE_EOS:
-      if (events_.eos) events_.eos();
+      if (!eos_from_sink_ && events_.eos) events_.eos();
       break;
     case GST_MESSAGE_STATE_CHANGED: {
       if (GST_MESSAGE_SRC(m) != GST_OBJECT(pipeline_.get())) break;

@@ -33,6 +33,8 @@ class Recorder {
     std::function<void(SamplePtr)> data;
     std::function<void()> eos;  // after stop(): the muxer has flushed its last fragment (or the source ended)
     std::function<void(const std::string&)> error;
+    // An error inside a live branch (kLiveBinElement): never a recording error, the recording goes on.
+    std::function<void(const std::string&)> live_error;
   };
 
   // `latency_strip`: stamp the capture time into every frame (video.latency_strip, time_strip.hpp).
@@ -66,6 +68,7 @@ class Recorder {
   struct BusContext;
   static GstBusSyncReply on_bus_message(GstBus* bus, GstMessage* message, gpointer context);
   static GstFlowReturn on_new_sample(GstAppSink* sink, gpointer context);
+  static void on_sink_eos(GstAppSink* sink, gpointer context);
   void handle(GstMessage* message);
   void teardown();
   void fail_grabs();
@@ -80,6 +83,7 @@ class Recorder {
   std::vector<std::function<void(SamplePtr)>> grabs_;
   std::optional<std::chrono::system_clock::time_point> utc_zero_;
   bool reported_error_ = false;
+  bool eos_from_sink_ = false;  // the muxed stream's appsink reports the end, not the bus (see start())
 };
 
 // Builds a pipeline and takes it to READY and back, without opening a camera: loads the plugins, the

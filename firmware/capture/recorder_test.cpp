@@ -102,7 +102,9 @@ struct Recording {
               gst_buffer_unmap(b, &map);
               ++samples;
             },
-            [this] { eos = true; }, [this](const std::string& e) { error = e; }};
+            [this] { eos = true; },
+            [this](const std::string& e) { error = e; },
+            {}};
   }
   fs::path save(const fs::path& file) const {
     test::write_file(file, bytes);

@@ -143,7 +143,7 @@ Status Branch::build() {
   if (err != nullptr) g_error_free(err);  // a warning on a description that did parse
   gst_object_ref_sink(bin);
   s.bin.reset(bin);
-  gst_object_set_name(GST_OBJECT(bin), "live");
+  gst_object_set_name(GST_OBJECT(bin), capture::kLiveBinElement);
   const auto ghost = [&](Leg& leg, const char* queue, const char* caps, const char* name) {
     capture::ElementPtr q(gst_bin_get_by_name(GST_BIN(bin), queue));
     capture::PadPtr target(gst_element_get_static_pad(q.get(), "sink"));

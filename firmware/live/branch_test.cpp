@@ -138,7 +138,9 @@ void record(const LiveWindow& window, Segments& out) {
                              }
                            }
                          },
-                         [&] { eos = true; }, [&](const std::string& e) { error = e; }});
+                         [&] { eos = true; },
+                         [&](const std::string& e) { error = e; },
+                         {}});
   EXPECT_TRUE(rec.start().ok());
   EXPECT_TRUE(run_until(
       io, [&] { return started || !error.empty(); }, 20s));
@@ -233,8 +235,9 @@ TEST(LiveBranch, LiveOnlyPipelineCarriesRtpWithoutARecording) {
   boost::asio::io_context io;
   bool started = false, eos = false;
   std::string error;
-  capture::Recorder rec(io, plan.description, {},
-                        {[&] { started = true; }, {}, [&] { eos = true; }, [&](const std::string& e) { error = e; }});
+  capture::Recorder rec(
+      io, plan.description, {},
+      {[&] { started = true; }, {}, [&] { eos = true; }, [&](const std::string& e) { error = e; }, {}});
   ASSERT_TRUE(rec.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return started || !error.empty(); }, 20s));

@@ -1,0 +1,240 @@
+// The live sender against a real receiving webrtcbin behind a real HTTPS endpoint (TestIngest, acting
+// as the hub): the non-trickle offer as docs/live.md states it, the answer applied, decoded frames at
+// the far end, DELETE on stop, a refusal that leaves the recording alone, live without a recording.
+#include "firmware/live/sender.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <functional>
+#include <iostream>
+
+#include "firmware/capture/plan.hpp"
+#include "firmware/capture/probe.hpp"
+#include "firmware/capture/recorder.hpp"
+#include "firmware/live/test_ingest.hpp"
+#include "tests/support/tempdir.hpp"
+
+using namespace classcam;
+using namespace std::chrono_literals;
+
+namespace {
+
+config::UnitConfig small_config() {
+  auto c = config::default_unit_config();
+  c.video.source = "test";
+  c.video.width = 320;
+  c.video.height = 240;
+  c.video.framerate = 30;
+  c.audio.source = "test";
+  c.encoder.kind = "x264";
+  c.encoder.preset = "veryfast";  // the default: x264 then makes High profile, as recordings are
+  c.encoder.bitrate_kbps = 400;
+  c.recording.segment_ms = 1000;
+  return c;
+}
+
+bool run_until(boost::asio::io_context& io, const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  if (io.stopped()) io.restart();
+  auto guard = boost::asio::make_work_guard(io);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    io.run_one_for(20ms);
+  }
+  return true;
+}
+
+bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
+
+// A capture pipeline (recording or live-only) running on `io`.
+struct Capture {
+  boost::asio::io_context& io;
+  std::size_t samples = 0;
+  bool started = false, eos = false;
+  std::string error, live_error;
+  std::unique_ptr<capture::Recorder> rec;
+  Capture(boost::asio::io_context& i, const std::string& description) : io(i) {
+    rec = std::make_unique<capture::Recorder>(
+        io, description, std::vector<config::PrivacyZone>{},
+        capture::Recorder::Events{[this] { started = true; }, [this](capture::SamplePtr) { ++samples; },
+                                  [this] { eos = true; }, [this](const std::string& e) { error = e; },
+                                  [this](const std::string& e) { live_error = e; }});
+    EXPECT_TRUE(rec->start().ok());
+    EXPECT_TRUE(run_until(
+        io, [&] { return started || !error.empty(); }, 20s));
+    EXPECT_EQ(error, "");
+  }
+};
+
+std::string plan_of(bool recording) {
+  const auto c = small_config();
+  auto sel = capture::select(c, capture::probe(c));
+  EXPECT_TRUE(sel.ok()) << sel.error().message;
+  return recording ? capture::plan_recording(c, *sel).description : capture::plan_live(c, *sel).description;
+}
+
+live::SenderOptions options(const live::testing::TestIngest& ingest, const std::string& live_id) {
+  live::SenderOptions o;
+  o.hub = *net::parse_url(ingest.url());
+  o.ca_file = ingest.ca_file();
+  o.token = ingest.token();
+  o.live_id = live_id;
+  o.ice_addresses = {"127.0.0.1"};
+  return o;
+}
+
+}  // namespace
+
+TEST(LiveSender, OffersTheRecordingsStreamToTheHubAndTheFarEndDecodesIt) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(true));
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "3f2c6a9e-live"),
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  EXPECT_EQ(connected, "3f2c6a9e-live");
+  EXPECT_EQ(sender.location(), "/api/v1/unit/live/3f2c6a9e-live");
+
+  // The request as docs/live.md states it.
+  const auto reqs = ingest.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  const auto& post = reqs[0];
+  EXPECT_EQ(post.method, "POST");
+  EXPECT_EQ(post.target, "/api/v1/unit/live");
+  EXPECT_EQ(post.header("Authorization"), "Bearer " + ingest.token());
+  EXPECT_EQ(post.header("Content-Type"), "application/sdp");
+  EXPECT_EQ(post.header("Classcam-Live-Id"), "3f2c6a9e-live");
+  const std::string& offer = post.body;
+  if (getenv("LIVE_DUMP")) std::cerr << offer << "\n----\n" << ingest.last_answer();
+  const auto video = offer.substr(offer.find("m=video"), offer.find("m=audio") - offer.find("m=video"));
+  const auto audio = offer.substr(offer.find("m=audio"));
+  EXPECT_TRUE(contains(video, "a=sendonly")) << video;
+  EXPECT_TRUE(contains(video, "H264/90000")) << video;
+  EXPECT_TRUE(contains(video, "packetization-mode=1")) << video;
+  // The recording's own High-profile stream (profile_idc 100), not a second encode.
+  EXPECT_TRUE(contains(video, "profile-level-id=64")) << video;
+  EXPECT_TRUE(contains(video, "nack pli")) << video;
+  EXPECT_TRUE(contains(video, "ccm fir")) << video;
+  EXPECT_TRUE(contains(video, "rtx/90000")) << video;
+  EXPECT_TRUE(contains(video, "a=ssrc:" + std::to_string(sender.branch()->video_ssrc()))) << video;
+  EXPECT_TRUE(contains(audio, "OPUS/48000/2")) << audio;
+  EXPECT_TRUE(contains(audio, "a=sendrecv")) << audio;
+  EXPECT_FALSE(contains(audio, "nack")) << "no NACK on audio: " << audio;
+  EXPECT_TRUE(contains(audio, "a=ssrc:" + std::to_string(sender.branch()->audio_ssrc()))) << audio;
+  // Non-trickle: the candidates are in the offer, and only on the configured address.
+  EXPECT_TRUE(contains(offer, "a=candidate:")) << offer;
+  EXPECT_TRUE(contains(offer, "127.0.0.1")) << offer;
+  EXPECT_FALSE(contains(offer, "192.0.2.")) << offer;
+  EXPECT_TRUE(contains(offer, "a=group:BUNDLE")) << offer;
+
+  // The far end decodes the recording's own H.264 (no second encode) and the Opus audio.
+  EXPECT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() >= 30 && ingest.audio_frames() >= 25; }, 20s))
+      << ingest.video_frames() << " video frames, " << ingest.audio_frames() << " audio frames decoded";
+  const std::size_t samples_live = cap.samples;
+
+  bool stopped = false;
+  sender.stop([&] { stopped = true; });
+  ASSERT_TRUE(run_until(
+      io, [&] { return stopped && ingest.deletes() == 1; }, 10s));
+  EXPECT_FALSE(ingest.receiving());
+  capture::ElementPtr bin(gst_bin_get_by_name(GST_BIN(cap.rec->pipeline()), capture::kLiveBinElement));
+  EXPECT_EQ(bin, nullptr);
+  const auto last = ingest.requests().back();
+  EXPECT_EQ(last.method, "DELETE");
+  EXPECT_EQ(last.target, "/api/v1/unit/live/3f2c6a9e-live");
+  // The recording went on throughout and ends normally.
+  EXPECT_TRUE(run_until(
+      io, [&] { return cap.samples > samples_live + 5; }, 5s));
+  cap.rec->stop();
+  EXPECT_TRUE(run_until(
+      io, [&] { return cap.eos; }, 10s));
+  EXPECT_EQ(cap.error, "");
+  EXPECT_EQ(cap.live_error, "");
+}
+
+TEST(LiveSender, RecordingEndsNormallyWhileLiveIsRunning) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(true));
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "a1"),
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() >= 10 || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  // The muxed stream's end is the recording's end, whatever the live branch's sinks do.
+  cap.rec->stop();
+  EXPECT_TRUE(run_until(
+      io, [&] { return cap.eos; }, 10s))
+      << "no EOS with a live branch attached";
+  EXPECT_EQ(cap.error, "");
+}
+
+TEST(LiveSender, ARefusedOfferFailsLiveAndLeavesTheRecordingAlone) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  ingest.refuse_with(409);
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(true));
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "b2"),
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  EXPECT_EQ(connected, "");
+  EXPECT_TRUE(contains(failed, "409")) << failed;
+  EXPECT_EQ(sender.phase(), live::Sender::Phase::failed);
+  ASSERT_TRUE(run_until(
+      io,
+      [&] {
+        capture::ElementPtr bin(gst_bin_get_by_name(GST_BIN(cap.rec->pipeline()), capture::kLiveBinElement));
+        return bin == nullptr;
+      },
+      5s))
+      << "the branch is removed after a failure";
+  const std::size_t before = cap.samples;
+  EXPECT_TRUE(run_until(
+      io, [&] { return cap.samples > before + 5; }, 5s));
+  EXPECT_EQ(cap.error, "");
+  EXPECT_EQ(ingest.deletes(), 0);
+}
+
+TEST(LiveSender, LiveWithoutARecordingAndWithoutALiveIdTakesTheHubsId) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(false));
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, ""),
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  EXPECT_EQ(connected, "hub-made-1");
+  EXPECT_EQ(ingest.requests().at(0).header("Classcam-Live-Id"), "");
+  EXPECT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() >= 30; }, 20s))
+      << ingest.video_frames();
+  bool stopped = false;
+  sender.stop([&] { stopped = true; });
+  ASSERT_TRUE(run_until(
+      io, [&] { return stopped && ingest.deletes() == 1; }, 10s));
+  cap.rec->abort();
+}

@@ -1,0 +1,76 @@
+#pragma once
+// TestIngest: the hub's side of docs/live.md "Unit -> hub" for tests: a real HTTPS endpoint (OpenSSL,
+// a CA and certificate from hub/tls) taking POST /api/v1/unit/live and DELETE of its Location, and a
+// real receiving webrtcbin that answers each offer (non-trickle, after its ICE gathering completed) and
+// decodes what arrives (avdec_h264, opusdec), counting decoded frames.
+//
+// Threading: the server has its own thread; webrtcbin its own. Counters are atomics; the rest of the
+// recorded requests is read under a mutex.
+#include <gst/gst.h>
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace classcam::live::testing {
+
+class TestIngest {
+ public:
+  explicit TestIngest(const std::filesystem::path& dir, std::string token = "unit-secret-token");
+  ~TestIngest();
+  TestIngest(const TestIngest&) = delete;
+  TestIngest& operator=(const TestIngest&) = delete;
+
+  std::string url() const;
+  const std::filesystem::path& ca_file() const { return ca_file_; }
+  const std::string& token() const { return token_; }
+
+  // Answer the next POSTs with this status and a problem+json body instead (0: answer normally).
+  void refuse_with(int status) { refuse_status_ = status; }
+
+  std::uint64_t video_frames() const { return video_frames_.load(); }
+  std::uint64_t audio_frames() const { return audio_frames_.load(); }
+  int posts() const { return posts_.load(); }
+  int deletes() const { return deletes_.load(); }
+  bool receiving() const;  // a receiver webrtcbin exists (between a POST and its DELETE)
+
+  struct Request {
+    std::string method, target;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+    std::string header(const std::string& name) const;
+  };
+  std::vector<Request> requests() const;
+  std::string last_answer() const;
+  // Asks the sender for a keyframe the way a receiver does: an upstream force-key-unit event from the
+  // depayloader, which the receiving webrtcbin turns into RTCP PLI.
+  bool request_keyframe();
+
+ private:
+  void serve();
+  void handle(void* ssl);
+  std::string answer(const std::string& offer, std::string& error);
+  void drop_receiver();
+
+  std::string token_;
+  std::filesystem::path cert_, key_, ca_file_;
+  void* ctx_ = nullptr;  // SSL_CTX
+  int listen_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
+  std::atomic<int> refuse_status_{0};
+  std::atomic<std::uint64_t> video_frames_{0}, audio_frames_{0};
+  std::atomic<int> posts_{0}, deletes_{0};
+  mutable std::mutex mu_;
+  std::vector<Request> requests_;
+  std::string last_answer_;
+  GstElement* receiver_ = nullptr;  // pipeline with the receiving webrtcbin (under mu_)
+  int ingests_ = 0;
+};
+
+}  // namespace classcam::live::testing
