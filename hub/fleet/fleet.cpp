@@ -45,6 +45,10 @@ bool Fleet::send_command(const std::string& unit_id, const protocol::Command& c)
   return link_->publish(protocol::topic(unit_id, Channel::commands), protocol::encode(c), 1, false);
 }
 
+bool Fleet::publish_live(const protocol::LiveStatus& status) {
+  return link_->publish(protocol::topic(status.unit_id, Channel::live), protocol::encode(status), 1, true);
+}
+
 void Fleet::publish_schedule(const std::string& unit_id) {
   const auto unit = store_.unit(unit_id);
   if (!unit) return;
@@ -154,7 +158,8 @@ void Fleet::handle_message(const std::string& topic, const std::string& payload)
         return;
       }
       case Channel::commands:
-      case Channel::schedule: return;  // our own messages
+      case Channel::schedule:
+      case Channel::live: return;  // our own messages
     }
     log_->warn("dropped a message on {}: not a valid {} message from this unit: {}", topic,
                protocol::to_string(parsed->channel), payload.substr(0, 200));

@@ -55,6 +55,8 @@ class Fleet {
   // Builds and publishes the unit's Schedule, retained. An unenrolled or revoked unit's retained
   // schedule is cleared instead.
   void publish_schedule(const std::string& unit_id);
+  // Publishes the unit's LiveStatus, retained (docs/live.md).
+  bool publish_live(const protocol::LiveStatus& status);
 
   // Handlers, public for tests that feed messages without a broker.
   void handle_message(const std::string& topic, const std::string& payload);
