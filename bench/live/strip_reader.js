@@ -2,7 +2,8 @@
 // every frame a <video> presents, for bench/live.sh. Injected by Playwright into whichever page plays
 // the stream (the hub's live page, or the baseline page), so no page carries measuring code itself.
 //   window.classcamLatency.start(video)  begins; .samples holds {at, latency_ms, frame} per frame read
-//   .stats() gives count, median, p95, frames presented, frames without a strip, longest gap (freeze)
+//   .stats() gives count, median, p95, frames presented, frames without a strip, longest gap and
+//   freezes (gaps over 250 ms between presented frames)
 (() => {
   const CELLS = 60;
   const cellOf = (width, height) => {
@@ -34,7 +35,7 @@
     for (let i = 0; i < CELLS; i++) if (want[i] !== b[i]) return null;
     return Number(ms);
   };
-  const state = { samples: [], presented: 0, unreadable: 0, lastAt: 0, longestGap: 0 };
+  const state = { samples: [], presented: 0, unreadable: 0, lastAt: 0, longestGap: 0, freezes: 0 };
   window.classcamLatency = {
     samples: state.samples,
     start(video) {
@@ -43,7 +44,10 @@
       const onFrame = (_now, meta) => {
         const at = Date.now();
         state.presented++;
-        if (state.lastAt) state.longestGap = Math.max(state.longestGap, at - state.lastAt);
+        if (state.lastAt) {
+          state.longestGap = Math.max(state.longestGap, at - state.lastAt);
+          if (at - state.lastAt > 250) state.freezes++;  // a picture held for more than ~8 frames
+        }
         state.lastAt = at;
         const w = meta.width || video.videoWidth;
         const h = meta.height || video.videoHeight;
@@ -66,7 +70,7 @@
       const l = state.samples.map((s) => s.latency_ms).sort((a, b) => a - b);
       const q = (p) => (l.length ? l[Math.min(l.length - 1, Math.floor(p * l.length))] : null);
       return { count: l.length, median_ms: q(0.5), p95_ms: q(0.95), presented: state.presented,
-        unreadable: state.unreadable, longest_gap_ms: state.longestGap };
+        unreadable: state.unreadable, longest_gap_ms: state.longestGap, freezes: state.freezes };
     },
   };
 })();
