@@ -87,6 +87,7 @@ Json to_json(const UnitState& m) {
   put_opt(j, "session_id", m.session_id);
   put_opt(j, "observation_id", m.observation_id);
   put_opt(j, "reason", m.reason);
+  if (m.live) j["live"] = {{"live_id", m.live->live_id}, {"viewers", m.live->viewers}, {"talking", m.live->talking}};
   return j;
 }
 
@@ -99,6 +100,13 @@ UnitState read_unit_state(const Reader& r) {
   m.observation_id = r.opt_id("observation_id");
   m.reason = r.opt_string("reason", kDetailMax);
   m.since = r.time("since");
+  if (const auto live = r.opt_object("live")) {
+    LiveInfo l;
+    l.live_id = live->opt_string("live_id", 64).value_or("");
+    l.viewers = static_cast<std::uint32_t>(live->integer("viewers", 0, kU32Max));
+    l.talking = live->opt_boolean("talking", false);
+    m.live = l;
+  }
   if (m.state == RecorderState::error && (!m.reason || m.reason->empty())) {
     r.fail("reason", "required when state is \"error\"");
   }
@@ -122,6 +130,7 @@ Json to_json(const Telemetry& m) {
   put_opt(j, "last_error", m.last_error);
   put_opt(j, "upload_rate_bps", m.upload_rate_bps);
   put_opt(j, "spool_set_aside_segments", m.spool_set_aside_segments);
+  put_opt(j, "live_viewers", m.live_viewers);
   return j;
 }
 
@@ -144,6 +153,7 @@ Telemetry read_telemetry(const Reader& r) {
   if (const auto v = r.opt_integer("spool_set_aside_segments", 0, kU32Max)) {
     m.spool_set_aside_segments = static_cast<std::uint32_t>(*v);
   }
+  if (const auto v = r.opt_integer("live_viewers", 0, kU32Max)) m.live_viewers = static_cast<std::uint32_t>(*v);
   if (m.spool_set_aside_segments.value_or(0) > m.spool_backlog_segments) {
     r.fail("spool_set_aside_segments", "greater than spool_backlog_segments");
   }

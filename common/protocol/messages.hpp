@@ -49,6 +49,14 @@ std::optional<CommandAction> command_action_from_string(std::string_view s);
 
 // ---- unit -> hub -----------------------------------------------------------------------------------
 
+// What UnitState says about a running live stream (docs/live.md); since 1.1.
+struct LiveInfo {
+  std::string live_id;        // empty until the hub answered (or made one)
+  std::uint32_t viewers = 0;  // from the hub's LiveStatus
+  bool talking = false;       // someone holds the talk floor (LiveStatus.talker)
+  bool operator==(const LiveInfo&) const = default;
+};
+
 // Retained on .../state. The last will publishes {state: offline}.
 struct UnitState {
   std::string unit_id;
@@ -58,6 +66,7 @@ struct UnitState {
   std::optional<std::string> observation_id;  // when the session belongs to a scheduled observation
   std::optional<std::string> reason;          // required when state == error: what went wrong, for people
   util::TimePoint since{};                    // when `state` was entered
+  std::optional<LiveInfo> live;               // while streaming
   bool operator==(const UnitState&) const = default;
 };
 
@@ -77,6 +86,7 @@ struct Telemetry {
   std::optional<std::uint64_t> upload_rate_bps;  // while uploading
   // Of the backlog, segments the uploader set aside (unreadable, or refused by the hub); since 1.1.
   std::optional<std::uint32_t> spool_set_aside_segments;
+  std::optional<std::uint32_t> live_viewers;  // while live runs; since 1.1
   bool operator==(const Telemetry&) const = default;
 };
 

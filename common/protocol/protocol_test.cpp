@@ -23,6 +23,7 @@ UnitState sample_state() {
   m.observation_id = "obs-3";
   m.reason = "spool full: 0 bytes free";
   m.since = at("2026-11-23T09:00:00.250Z");
+  m.live = LiveInfo{"live-9", 3, true};
   return m;
 }
 
@@ -39,6 +40,7 @@ Telemetry sample_telemetry() {
   m.cpu_temp_c = 51.5;
   m.uptime_s = 3600;
   m.software_version = "0.1.0";
+  m.live_viewers = 2;
   m.last_error = "upload: hub unreachable";
   m.upload_rate_bps = 1'000'000;
   m.spool_set_aside_segments = 1;

@@ -57,6 +57,10 @@ GstPadProbeReturn on_upstream_event(GstPad* /*pad*/, GstPadProbeInfo* info, gpoi
     state->keyframe_requests.fetch_add(1);
     return GST_PAD_PROBE_DROP;
   }
+  // Linking the branch sends RECONFIGURE up the tee: the encoder would renegotiate and query
+  // allocation through the new pad while the branch starts, which was seen to stall the recording's
+  // video until the branch went away. The branch takes the caps the tee has: nothing to renegotiate.
+  if (event != nullptr && GST_EVENT_TYPE(event) == GST_EVENT_RECONFIGURE) return GST_PAD_PROBE_DROP;
   return GST_PAD_PROBE_OK;
 }
 
@@ -168,6 +172,22 @@ bool Branch::has_audio() const { return static_cast<bool>(state_->audio.tee); }
 bool Branch::running() const { return state_->started; }
 std::uint64_t Branch::keyframe_requests() const { return state_->keyframe_requests.load(); }
 
+std::string Branch::describe() const {
+  std::string out;
+  for (auto [name, leg] : {std::pair{"video", &state_->video}, std::pair{"audio", &state_->audio}}) {
+    if (!leg->tee) continue;
+    const auto caps_of = [](GstPad* p) {
+      if (p == nullptr) return std::string("no pad");
+      capture::CapsPtr c(gst_pad_get_current_caps(p));
+      return std::string(c ? "caps" : "no caps");
+    };
+    capture::PadPtr tee_sink(gst_element_get_static_pad(leg->tee.get(), "sink"));
+    out += fmt::format("{}{}: tee {}, branch {}, rtp {}", out.empty() ? "" : "; ", name, caps_of(tee_sink.get()),
+                       caps_of(leg->sink.get()), caps_of(leg->rtp.get()));
+  }
+  return out;
+}
+
 Status Branch::start() {
   auto& s = *state_;
   if (s.started) return ok_status();
@@ -183,10 +203,8 @@ Status Branch::start() {
   for (Leg* leg : {&s.video, &s.audio}) {
     if (!leg->tee) continue;
     leg->tee_pad.reset(gst_element_request_pad_simple(leg->tee.get(), "src_%u"));
-    if (leg == &s.video) {
-      leg->event_probe = gst_pad_add_probe(leg->tee_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &on_upstream_event,
-                                           state_.get(), nullptr);
-    }
+    leg->event_probe = gst_pad_add_probe(leg->tee_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &on_upstream_event,
+                                         state_.get(), nullptr);
     if (gst_pad_link(leg->tee_pad.get(), leg->sink.get()) != GST_PAD_LINK_OK) {
       logger()->error("cannot link the live branch to {}", GST_OBJECT_NAME(leg->tee.get()));
     }

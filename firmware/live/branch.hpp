@@ -70,6 +70,8 @@ class Branch {
   // Upstream force-key-unit events (PLI/FIR) that reached the video tee pad (all are dropped there;
   // firmware/live decides which become keyframes).
   std::uint64_t keyframe_requests() const;
+  // Where media got to in each leg (for messages when it got nowhere).
+  std::string describe() const;
 
   struct State;
 

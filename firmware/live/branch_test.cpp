@@ -263,3 +263,17 @@ TEST(LiveBranch, LiveOnlyPipelineCarriesRtpWithoutARecording) {
       io, [&] { return eos || !error.empty(); }, 20s));
   EXPECT_EQ(error, "");
 }
+
+TEST(LiveBranch, LiveAttachedAsTheRecordingStartsDoesNotStallIt) {
+  // Seen: linking the branch while the encoder was still negotiating sent RECONFIGURE up the tee and
+  // stalled the recording's video until the branch was removed.
+  capture::ensure_gstreamer();
+  Segments without, with;
+  record({}, without);
+  record({1, 2'500'000'000, false}, with);
+  EXPECT_EQ(with.durations_ns.size(), without.durations_ns.size());
+  for (std::size_t i = 0; i + 1 < std::min(with.durations_ns.size(), without.durations_ns.size()); ++i) {
+    EXPECT_EQ(with.durations_ns[i], without.durations_ns[i]) << "segment " << i;
+  }
+  EXPECT_GT(with.video_after_stop, 30u);
+}

@@ -87,7 +87,9 @@ Status Sender::start() {
   timer_.expires_after(options_.setup_timeout);
   timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
     if (ec || alive.expired()) return;
-    if (phase_ == Phase::offering || phase_ == Phase::posting) fail("live setup timed out");
+    if (phase_ == Phase::offering || phase_ == Phase::posting) {
+      fail("live setup timed out (" + branch_->describe() + ")");
+    }
   });
   wait_for_caps(static_cast<int>(options_.setup_timeout.count() / 20));
   return ok_status();
@@ -104,6 +106,7 @@ void Sender::wait_for_caps(int tries_left) {
     ready = ready && caps != nullptr;
   }
   if (ready) {
+    logger()->info("live: media flows, making the offer");
     peer_->offer([this](Result<std::string> offer) {
       if (phase_ != Phase::offering) return;
       if (!offer) {
@@ -116,13 +119,7 @@ void Sender::wait_for_caps(int tries_left) {
     return;
   }
   if (tries_left == 0) {
-    std::string detail;
-    for (auto [name, rtp] : {std::pair{"video", branch_->video_rtp()}, std::pair{"audio", branch_->audio_rtp()}}) {
-      if (rtp == nullptr) continue;
-      capture::CapsPtr caps(gst_pad_get_current_caps(rtp));
-      detail += fmt::format("{}{}: {}", detail.empty() ? "" : ", ", name, caps ? "flowing" : "nothing");
-    }
-    fail("no media reached the live branch (" + detail + ")");
+    fail("no media reached the live branch (" + branch_->describe() + ")");
     return;
   }
   auto t = std::make_shared<boost::asio::steady_timer>(io_, std::chrono::milliseconds(20));
