@@ -115,6 +115,19 @@ HubConfig read(TomlReader& root) {
     c.schedule.horizon_days = static_cast<std::uint32_t>(s.integer("horizon_days", c.schedule.horizon_days, 1, 90));
     s.finish();
   }
+  {
+    auto s = root.section("live");
+    auto& l = c.live;
+    l.ice_addresses = s.strings("ice_addresses", l.ice_addresses);
+    l.max_s = static_cast<std::uint32_t>(s.integer("max_s", l.max_s, 10, 12 * 3600));
+    l.preview_s = static_cast<std::uint32_t>(s.integer("preview_s", l.preview_s, 5, 3600));
+    l.grace_s = static_cast<std::uint32_t>(s.integer("grace_s", l.grace_s, 0, 600));
+    l.ingest_wait_s = static_cast<std::uint32_t>(s.integer("ingest_wait_s", l.ingest_wait_s, 1, 120));
+    l.turn_server = s.string("turn_server", l.turn_server);
+    l.turn_secret = s.string("turn_secret", l.turn_secret);
+    l.turn_credential_s = static_cast<std::uint32_t>(s.integer("turn_credential_s", l.turn_credential_s, 60, 86400));
+    s.finish();
+  }
   root.finish();
   return c;
 }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "common/log/log.hpp"
 
@@ -86,6 +87,22 @@ struct HubConfig {
     std::uint32_t horizon_days = 14;
     bool operator==(const Schedule&) const = default;
   } schedule;
+
+  // Live observation (docs/live.md).
+  struct Live {
+    // Local addresses the hub's WebRTC (ICE) uses; empty = every interface. Name the addresses units and
+    // browsers can reach.
+    std::vector<std::string> ice_addresses;
+    std::uint32_t max_s = 3600;        // a live stream stops by itself after this long
+    std::uint32_t preview_s = 120;     // a technician's framing preview (video only) lasts this long
+    std::uint32_t grace_s = 10;        // after the last viewer left, the unit is told to stop after this long
+    std::uint32_t ingest_wait_s = 15;  // how long a viewer's POST waits for the unit to start live
+    // TURN (coturn, shared-secret REST credentials): "host:port"; empty = no TURN.
+    std::string turn_server;
+    std::string turn_secret;  // coturn's static-auth-secret
+    std::uint32_t turn_credential_s = 3600;
+    bool operator==(const Live&) const = default;
+  } live;
 
   // Paths with their defaults from state_dir applied.
   bool operator==(const HubConfig&) const = default;

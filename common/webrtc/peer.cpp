@@ -18,8 +18,8 @@ void ensure_gstreamer() {
 // What webrtcbin's callbacks reach: the loop and the liveness flag, never the Peer directly unless
 // `alive` still holds on the io thread.
 struct Peer::Shared : std::enable_shared_from_this<Peer::Shared> {
-  explicit Shared(boost::asio::io_context& i, Peer* p) : io(i), peer(p) {}
-  boost::asio::io_context& io;
+  explicit Shared(boost::asio::any_io_executor e, Peer* p) : io(std::move(e)), peer(p) {}
+  boost::asio::any_io_executor io;
   Peer* peer;
   bool alive = true;  // io thread only
   std::function<void(GstElement*, GstPad*)> on_pad_added;
@@ -169,6 +169,11 @@ Result<std::vector<SdpMedia>> parse_sdp(const std::string& text) {
 
 Result<std::unique_ptr<Peer>> Peer::create(boost::asio::io_context& io, GstBin* bin, const std::string& name,
                                            PeerOptions options) {
+  return create(io.get_executor(), bin, name, std::move(options));
+}
+
+Result<std::unique_ptr<Peer>> Peer::create(boost::asio::any_io_executor io, GstBin* bin, const std::string& name,
+                                           PeerOptions options) {
   ensure_gstreamer();
   GstElement* webrtc = gst_element_factory_make("webrtcbin", name.c_str());
   if (webrtc == nullptr) return Error{"webrtcbin is not installed (gstreamer1.0-plugins-bad, gstreamer1.0-nice)"};
@@ -197,8 +202,8 @@ Result<std::unique_ptr<Peer>> Peer::create(boost::asio::io_context& io, GstBin* 
   return peer;
 }
 
-Peer::Peer(boost::asio::io_context& io, GstElement* webrtc, PeerOptions options)
-    : io_(io), webrtc_(webrtc), options_(std::move(options)), timer_(io) {
+Peer::Peer(boost::asio::any_io_executor io, GstElement* webrtc, PeerOptions options)
+    : webrtc_(webrtc), options_(std::move(options)), timer_(io) {
   shared_ = std::make_shared<Shared>(io, this);
   shared_->on_pad_added = options_.on_pad_added;
 }

@@ -5,12 +5,14 @@
 // gathering is complete, so the one SDP sent over HTTPS carries every candidate.
 //
 // Threading: every public method, and every callback passed to them or set in PeerOptions (but
-// on_pad_added), runs on the io_context's thread. webrtcbin's signals and promise replies arrive on
-// its own threads and only post to the io_context, through a shared state whose `alive` flag the
+// on_pad_added), runs on the io_context's thread (or, with the executor overload of create(), on that
+// executor: a strand when the io_context has several threads, as the hub's has). webrtcbin's signals and promise
+// replies arrive on its own threads and only post to the io_context, through a shared state whose `alive` flag the
 // destructor clears (on the io thread), so nothing posted runs after the Peer is gone. The exception
 // is PeerOptions::on_pad_added: a src pad must be linked before data flows (an unlinked pad posts a
 // not-linked flow error), so it runs on webrtcbin's streaming thread and may touch GStreamer objects
 // only.
+#include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <gst/gst.h>
@@ -58,6 +60,8 @@ class Peer {
   // state; the bin owns the element, the Peer holds a ref until it is destroyed.
   static Result<std::unique_ptr<Peer>> create(boost::asio::io_context& io, GstBin* bin, const std::string& name,
                                               PeerOptions options);
+  static Result<std::unique_ptr<Peer>> create(boost::asio::any_io_executor executor, GstBin* bin,
+                                              const std::string& name, PeerOptions options);
   ~Peer();
   Peer(const Peer&) = delete;
   Peer& operator=(const Peer&) = delete;
@@ -78,13 +82,12 @@ class Peer {
   struct Shared;
 
  private:
-  Peer(boost::asio::io_context& io, GstElement* webrtc, PeerOptions options);
+  Peer(boost::asio::any_io_executor executor, GstElement* webrtc, PeerOptions options);
   void connect_signals();
   void set_local(GstWebRTCSessionDescription* desc);
   void check_gathering();
   void finish(Result<std::string> r);
 
-  boost::asio::io_context& io_;
   GstElement* webrtc_;
   PeerOptions options_;
   std::shared_ptr<Shared> shared_;

@@ -42,6 +42,29 @@ ObservationRights observation_rights(const Principal& p, const ObservationFacts&
   return out;
 }
 
+LiveRights live_rights(const Principal& p, const LiveFacts& f) {
+  LiveRights r;
+  if (!f.in_room || !p.is_user()) return r;
+  if (p.is(Caller::technician)) {
+    r.preview = true;
+    return r;
+  }
+  const auto& teacher = f.observation_id ? f.observation_teacher_id : f.default_teacher_id;
+  if (p.is(Caller::teacher) && teacher && *teacher == p.id) {
+    r.watch = true;
+    r.moderate = true;
+    return r;
+  }
+  if (p.is(Caller::coach) && f.observation_id &&
+      std::find(f.observation_coach_ids.begin(), f.observation_coach_ids.end(), p.id) !=
+          f.observation_coach_ids.end()) {
+    r.watch = true;
+    r.talk = true;
+    r.needs_consent = true;
+  }
+  return r;
+}
+
 UnitRights unit_rights(const Principal& p, const RoomFacts& room) {
   UnitRights out;
   if (p.is(Caller::admin) || p.is(Caller::technician)) {

@@ -79,6 +79,30 @@ struct UnitRights {
 
 UnitRights unit_rights(const Principal& p, const RoomFacts& room);
 
+// Live observation of a unit (docs/live.md, "Who may watch"): the teacher of the observation under
+// way in the unit's room (with none under way: the room's default teacher) watches and moderates (sees
+// who watches, ends views, mutes talkback, consents); that observation's invited coaches watch and talk
+// once the teacher consented; technicians get a video-only, time-limited framing preview; nobody else
+// (admins included) watches.
+struct LiveFacts {
+  bool in_room = false;
+  std::optional<std::string> default_teacher_id;
+  std::optional<std::string> observation_id;  // the observation under way there
+  std::optional<std::string> observation_teacher_id;
+  std::vector<std::string> observation_coach_ids;
+};
+
+struct LiveRights {
+  bool watch = false;          // video and audio
+  bool preview = false;        // video only, time-limited
+  bool talk = false;           // may take the talk floor
+  bool moderate = false;       // the teacher
+  bool needs_consent = false;  // admitted only once the teacher consented
+  bool any() const { return watch || preview; }
+};
+
+LiveRights live_rights(const Principal& p, const LiveFacts& f);
+
 // Teachers and coaches see only their own things in lists; admins and technicians see everything
 // they are allowed to see at all.
 bool sees_everything_in_lists(const Principal& p);

@@ -114,3 +114,29 @@ TEST(Policy, OnlyTheRoomsTeachersRecordOnItsUnitsStaffDoEverything) {
   EXPECT_FALSE(unit_rights(owner(), RoomFacts{false, "t1", {}}).record) << "a unit in no room";
   EXPECT_TRUE(unit_rights(admin(), RoomFacts{}).operate);
 }
+
+TEST(Policy, LiveTheLessonsTeacherAndInvitedCoachesTechniciansPreviewNobodyElse) {
+  LiveFacts f;
+  f.in_room = true;
+  f.default_teacher_id = "t-default";
+  f.observation_id = "obs-1";
+  f.observation_teacher_id = "t-obs";
+  f.observation_coach_ids = {"c-1"};
+  const auto teacher = live_rights(person(Caller::teacher, "t-obs"), f);
+  EXPECT_TRUE(teacher.watch && teacher.moderate && !teacher.needs_consent);
+  // During an observation, the room's default teacher is not its teacher.
+  EXPECT_FALSE(live_rights(person(Caller::teacher, "t-default"), f).any());
+  const auto coach = live_rights(person(Caller::coach, "c-1"), f);
+  EXPECT_TRUE(coach.watch && coach.talk && coach.needs_consent && !coach.moderate);
+  EXPECT_FALSE(live_rights(person(Caller::coach, "c-2"), f).any());
+  EXPECT_FALSE(live_rights(person(Caller::admin, "a-1"), f).any());
+  const auto tech = live_rights(person(Caller::technician, "x-1"), f);
+  EXPECT_TRUE(tech.preview && !tech.watch && !tech.talk);
+  EXPECT_FALSE(live_rights(unit_caller(), f).any());
+  // A manual session: the room's teacher; no coach was invited to anything.
+  f.observation_id.reset();
+  EXPECT_TRUE(live_rights(person(Caller::teacher, "t-default"), f).moderate);
+  EXPECT_FALSE(live_rights(person(Caller::coach, "c-1"), f).any());
+  f.in_room = false;
+  EXPECT_FALSE(live_rights(person(Caller::teacher, "t-default"), f).any());
+}

@@ -415,6 +415,34 @@ std::vector<Row> table() {
          b.source = "user";
          return Call{R + w.rec.id + "/bookmarks/" + w.hub.store().add_bookmark(b).id, "", {}};
        }},
+      // Live (docs/live.md). The unit's offer and the viewers' offers are refused for their body here
+      // (the live tests send real ones); who may watch is the teacher of the lesson under way (not the
+      // room's default teacher while it runs), its invited coaches (none here) and technicians' preview.
+      {"GET /api/v1/live/ice", kUsers, at("/api/v1/live/ice")},
+      {"POST /api/v1/unit/live",
+       {401, 403, 403, 403, 403, 403, 400},
+       [](World&, Who) {
+         return Call{"/api/v1/unit/live", "not sdp", {{"Content-Type", "application/sdp"}}};
+       }},
+      {"DELETE /api/v1/unit/live/{live_id}", {401, 403, 403, 403, 403, 403, 204}, at("/api/v1/unit/live/gone-1")},
+      {"POST /api/v1/live/{unit_id}/whep", {401, 415, 415, 415, 415, 415, 403}, with([](World& w) {
+         return "/api/v1/live/" + w.unit.unit.id + "/whep";
+       })},
+      {"DELETE /api/v1/live/{unit_id}/whep/{viewer_id}", {401, 404, 404, 404, 404, 404, 403}, with([](World& w) {
+         return "/api/v1/live/" + w.unit.unit.id + "/whep/none";
+       })},
+      {"GET /api/v1/live/{unit_id}",
+       {401, 403, 200, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id; }),
+       200},
+      {"DELETE /api/v1/live/{unit_id}/viewers/{viewer_id}",
+       {401, 403, 403, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/viewers/none"; }),
+       404},
+      {"POST /api/v1/live/{unit_id}/consent",
+       {401, 403, 403, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/consent"; }),
+       200},
   };
 }
 

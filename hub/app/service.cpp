@@ -23,6 +23,7 @@
 #include "hub/fleet/routes.hpp"
 #include "hub/http/router.hpp"
 #include "hub/http/server.hpp"
+#include "hub/live/live.hpp"
 #include "hub/recordings/joiner.hpp"
 #include "hub/recordings/library.hpp"
 #include "hub/recordings/routes.hpp"
@@ -133,6 +134,7 @@ struct Service::Impl {
   std::unique_ptr<broker::Broker> broker;
   std::unique_ptr<fleet::Fleet> fleet;
   std::unique_ptr<fleet::FleetRoutes> fleet_routes;
+  std::unique_ptr<live::Live> live;
   net::steady_timer retention_timer{io};
   net::steady_timer expiry_timer{io};
   std::uint16_t port = 0;
@@ -307,6 +309,26 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
                        {[&s] { return s.hub_url; }, cfg.schedule.horizon_days, cfg.hub.timezone});
   recordings::add_routes(*s.router, *s.store, *s.library, *s.auditor);
   s.tus->add_routes(*s.router);
+  {
+    live::LiveOptions lo;
+    lo.ice_addresses = cfg.live.ice_addresses;
+    lo.max_live = std::chrono::seconds(cfg.live.max_s);
+    lo.preview = std::chrono::seconds(cfg.live.preview_s);
+    lo.grace = std::chrono::seconds(cfg.live.grace_s);
+    lo.ingest_wait = std::chrono::seconds(cfg.live.ingest_wait_s);
+    lo.turn_server = cfg.live.turn_server;
+    lo.turn_secret = cfg.live.turn_secret;
+    lo.turn_credential = std::chrono::seconds(cfg.live.turn_credential_s);
+    live::LiveHooks hooks;
+    if (s.fleet) {
+      hooks.send_command = [&s](const std::string& unit_id, const protocol::Command& c) {
+        return s.fleet->send_command(unit_id, c);
+      };
+      hooks.publish_status = [&s](const protocol::LiveStatus& st) { s.fleet->publish_live(st); };
+    }
+    s.live = std::make_unique<live::Live>(s.io, *s.store, *s.auditor, lo, std::move(hooks));
+    s.live->add_routes(*s.router);
+  }
 
   http::ServerOptions o;
   o.listen = cfg.http.listen;
@@ -361,6 +383,7 @@ void Service::stop() {
   std::promise<void> drained;
   s.server->shutdown(std::chrono::seconds(10), [&drained] { drained.set_value(); });
   drained.get_future().wait_for(std::chrono::seconds(15));
+  s.live->stop();  // on the I/O threads, which still run
   if (s.fleet) s.fleet->stop();
   s.work.reset();
   s.io.stop();
@@ -401,5 +424,6 @@ const config::HubConfig& Service::config() const { return impl_->cfg; }
 std::size_t Service::run_retention_now() { return impl_->run_retention(); }
 broker::Broker* Service::broker() { return impl_->broker.get(); }
 fleet::Fleet* Service::fleet() { return impl_->fleet.get(); }
+live::Live& Service::live() { return *impl_->live; }
 
 }  // namespace classcam::hub

@@ -34,6 +34,9 @@ struct Material;
 namespace broker {
 class Broker;
 }
+namespace live {
+class Live;
+}
 namespace fleet {
 class Fleet;
 }
@@ -68,6 +71,7 @@ class Service {
   // Null when broker.enabled is false (fleet) or broker.manage is false (broker).
   broker::Broker* broker();
   fleet::Fleet* fleet();
+  live::Live& live();
 
   // What the timers do, callable directly (tests, the admin CLI).
   std::size_t run_retention_now();

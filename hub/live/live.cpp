@@ -1,0 +1,986 @@
+#include "hub/live/live.hpp"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <fmt/format.h>
+#include <gst/app/gstappsink.h>
+#include <gst/app/gstappsrc.h>
+#include <gst/video/video.h>
+
+#include <atomic>
+#include <future>
+#include <mutex>
+
+#include "common/log/log.hpp"
+#include "common/util/time.hpp"
+#include "common/util/uuid.hpp"
+#include "common/webrtc/peer.hpp"
+#include "hub/access/policy.hpp"
+#include "hub/auth/turn.hpp"
+#include "hub/http/responses.hpp"
+
+namespace classcam::hub::live {
+
+namespace net = boost::asio;
+using Strand = net::strand<net::io_context::executor_type>;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+log::Logger logger() { return log::get("live"); }
+
+// The SSRCs every viewer's stream carries: an answer made before the first buffer would otherwise
+// declare SSRC 0 and Chromium never attaches the stream (platform notes, "Live").
+constexpr guint kVideoSsrc = 0x0C1A55C1;
+constexpr guint kAudioSsrc = 0x0C1A55C2;
+
+bool is_sdp(const http::Request& req) { return req.header("Content-Type").rfind("application/sdp", 0) == 0; }
+
+http::Response sdp_response(int status, const std::string& sdp, const std::string& location) {
+  http::Response res;
+  res.status = status;
+  res.headers.set("Content-Type", "application/sdp");
+  res.headers.set("Location", location);
+  res.headers.set("Cache-Control", "no-store");
+  res.body = sdp;
+  return res;
+}
+
+bool valid_live_id(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
+}
+
+std::string pad_media(GstPad* pad) {
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
+  std::string media;
+  if (caps != nullptr && gst_caps_get_size(caps) > 0) {
+    const char* m = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
+    media = m != nullptr ? m : "";
+  }
+  if (caps != nullptr) gst_caps_unref(caps);
+  return media;
+}
+
+void stop_pipeline(GstElement*& pipeline) {
+  if (pipeline == nullptr) return;
+  gst_element_set_state(pipeline, GST_STATE_NULL);
+  gst_object_unref(pipeline);
+  pipeline = nullptr;
+}
+
+}  // namespace
+
+// The streaming-thread side (see the top of live.hpp): the viewers' appsrcs, fed from the ingest's appsinks.
+struct Fanout {
+  struct Target {
+    GstElement* src = nullptr;  // a ref of ours
+    bool waiting_key = true;    // video: a new viewer starts at a keyframe
+    bool caps_set = false;
+  };
+  std::mutex m;
+  std::map<std::string, Target> video, audio;
+  GstElement* video_sink = nullptr;  // the ingest's video appsink (a ref), for keyframe requests
+  SteadyClock::time_point last_key{};
+  bool key_pending = false;  // a request came within key_interval of the last one
+  std::chrono::milliseconds key_interval{1000};
+  std::atomic<std::uint64_t> video_frames{0};
+  std::atomic<std::uint64_t> key_requests{0};
+
+  ~Fanout() {
+    for (auto* map : {&video, &audio}) {
+      for (auto& [id, t] : *map) gst_object_unref(t.src);
+    }
+    if (video_sink != nullptr) gst_object_unref(video_sink);
+  }
+
+  void push(bool is_video, GstSample* sample) {
+    GstBuffer* buf = gst_sample_get_buffer(sample);
+    if (buf == nullptr) return;
+    if (is_video) ++video_frames;
+    const bool delta = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_DELTA_UNIT);
+    if (is_video && push_targets(true, sample, buf, delta)) request_keyframe();
+    if (!is_video) push_targets(false, sample, buf, delta);
+  }
+
+  // Returns whether a deferred keyframe request is due.
+  bool push_targets(bool is_video, GstSample* sample, GstBuffer* buf, bool delta) {
+    std::lock_guard lock(m);
+    if (is_video && !delta) key_pending = false;  // whoever waited has their keyframe
+    for (auto& [id, t] : is_video ? video : audio) {
+      if (is_video && t.waiting_key && delta) continue;
+      t.waiting_key = false;
+      if (!t.caps_set) {
+        gst_app_src_set_caps(GST_APP_SRC(t.src), gst_sample_get_caps(sample));
+        t.caps_set = true;
+      }
+      // The memory is shared, only the metadata is copied: each viewer's appsrc stamps its own
+      // pipeline's running time (do-timestamp), the ingest's means nothing there.
+      GstBuffer* copy = gst_buffer_copy(buf);
+      GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+      GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+      gst_app_src_push_buffer(GST_APP_SRC(t.src), copy);
+    }
+    return is_video && key_pending && SteadyClock::now() - last_key >= key_interval;
+  }
+
+  // From any thread: asks the unit for a keyframe (the ingest's webrtcbin turns the upstream
+  // force-key-unit into RTCP PLI/FIR), at most once per key_interval.
+  void request_keyframe() {
+    GstElement* sink = nullptr;
+    {
+      std::lock_guard lock(m);
+      const auto now = SteadyClock::now();
+      if (video_sink == nullptr || now - last_key < key_interval) {
+        key_pending = true;  // not dropped: sent by push() once the interval has passed
+        return;
+      }
+      last_key = now;
+      key_pending = false;
+      sink = GST_ELEMENT(gst_object_ref(video_sink));
+    }
+    ++key_requests;
+    gst_element_send_event(sink, gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
+    gst_object_unref(sink);
+  }
+
+  void add(const std::string& id, GstElement* vsrc, GstElement* asrc) {
+    {
+      std::lock_guard lock(m);
+      if (vsrc != nullptr) video[id] = Target{GST_ELEMENT(gst_object_ref(vsrc))};
+      if (asrc != nullptr) audio[id] = Target{GST_ELEMENT(gst_object_ref(asrc)), false};
+    }
+    request_keyframe();
+  }
+
+  void remove(const std::string& id) {
+    std::lock_guard lock(m);
+    for (auto* map : {&video, &audio}) {
+      if (auto it = map->find(id); it != map->end()) {
+        gst_object_unref(it->second.src);
+        map->erase(it);
+      }
+    }
+  }
+
+  // A replacing ingest: every viewer starts again at a keyframe with the new stream's caps.
+  void reset_targets() {
+    std::lock_guard lock(m);
+    for (auto* map : {&video, &audio}) {
+      for (auto& [id, t] : *map) {
+        t.waiting_key = map == &video;
+        t.caps_set = false;
+      }
+    }
+    if (video_sink != nullptr) gst_object_unref(video_sink);
+    video_sink = nullptr;
+    last_key = {};
+  }
+};
+
+namespace {
+
+GstFlowReturn on_video_sample(GstAppSink* sink, gpointer data) {
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (sample == nullptr) return GST_FLOW_EOS;
+  static_cast<Fanout*>(data)->push(true, sample);
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+GstFlowReturn on_audio_sample(GstAppSink* sink, gpointer data) {
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (sample == nullptr) return GST_FLOW_EOS;
+  static_cast<Fanout*>(data)->push(false, sample);
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+// Streaming thread: an incoming ingest pad goes to its depayloader and appsink.
+void link_ingest_pad(const std::shared_ptr<Fanout>& fanout, GstElement* webrtc, GstPad* pad) {
+  const std::string media = pad_media(pad);
+  const char* desc = media == "video"   ? "rtph264depay ! h264parse config-interval=-1 ! "
+                                          "video/x-h264,stream-format=byte-stream,alignment=au ! "
+                                          "appsink name=sink sync=false max-buffers=60 drop=true"
+                     : media == "audio" ? "rtpopusdepay ! appsink name=sink sync=false max-buffers=60 drop=true"
+                                        : "fakesink sync=false async=false";
+  GError* err = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(desc, TRUE, &err);
+  if (bin == nullptr) {
+    logger()->error("live: cannot build the ingest's {} branch: {}", media, err != nullptr ? err->message : "?");
+    if (err != nullptr) g_error_free(err);
+    return;
+  }
+  if (GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink")) {
+    GstAppSinkCallbacks cb{};
+    cb.new_sample = media == "video" ? on_video_sample : on_audio_sample;
+    gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, fanout.get(), nullptr);
+    if (media == "video") {
+      std::lock_guard lock(fanout->m);
+      if (fanout->video_sink != nullptr) gst_object_unref(fanout->video_sink);
+      fanout->video_sink = sink;  // the ref from get_by_name
+    } else {
+      gst_object_unref(sink);
+    }
+  }
+  GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
+  gst_bin_add(GST_BIN(parent), bin);
+  gst_object_unref(parent);
+  gst_element_sync_state_with_parent(bin);
+  GstPad* in = gst_element_get_static_pad(bin, "sink");
+  if (gst_pad_link(pad, in) != GST_PAD_LINK_OK) logger()->error("live: cannot link the ingest's {} pad", media);
+  gst_object_unref(in);
+  if (media == "video") fanout->request_keyframe();
+}
+
+// The H.264 payload type to answer with: packetization-mode=1, constrained baseline preferred (what
+// every browser decodes), else any packetization-mode=1.
+int pick_h264(const webrtc::SdpMedia& m) {
+  const int baseline = m.payload_for("H264", "profile-level-id=42e01f");
+  if (baseline >= 0) {
+    const auto it = std::find_if(m.fmtp.begin(), m.fmtp.end(), [&](const auto& f) { return f.first == baseline; });
+    if (it != m.fmtp.end() && it->second.find("packetization-mode=1") != std::string::npos) return baseline;
+  }
+  return m.payload_for("H264", "packetization-mode=1");
+}
+
+}  // namespace
+
+struct Viewer {
+  std::string id;
+  access::Principal who;
+  bool video_only = false;
+  bool talk = false;
+  GstElement* pipeline = nullptr;
+  std::unique_ptr<webrtc::Peer> peer;
+  util::TimePoint since{};
+  SteadyClock::time_point since_steady{};
+  std::unique_ptr<net::steady_timer> limit;
+  bool answered = false;
+};
+
+struct Ingest {
+  std::string unit_id;
+  std::string live_id;
+  bool hub_started = false;
+  bool answered = false;
+  GstElement* pipeline = nullptr;
+  std::unique_ptr<webrtc::Peer> peer;
+  std::shared_ptr<Fanout> fanout;
+  std::map<std::string, std::unique_ptr<Viewer>> viewers;
+  std::unique_ptr<net::steady_timer> grace;
+  std::unique_ptr<net::steady_timer> limit;
+  util::TimePoint until{};
+};
+
+struct Pending {
+  std::string live_id;
+  std::vector<std::function<void(const std::string& error)>> waiters;  // "" once the ingest is up
+  std::unique_ptr<net::steady_timer> timer;
+};
+
+struct Live::State : std::enable_shared_from_this<Live::State> {
+  State(net::io_context& i, store::Store& s, audit::Auditor& a, LiveOptions o, LiveHooks h)
+      : io(i), strand(net::make_strand(i)), store(s), auditor(a), options(std::move(o)), hooks(std::move(h)) {}
+
+  net::io_context& io;
+  Strand strand;
+  store::Store& store;
+  audit::Auditor& auditor;
+  LiveOptions options;
+  LiveHooks hooks;
+  std::map<std::string, std::unique_ptr<Ingest>> ingests;
+  std::map<std::string, std::unique_ptr<Pending>> pending;
+  // Consent per unit: the observation it was given for ("" for a manual session) and when.
+  std::map<std::string, std::pair<std::string, util::TimePoint>> consent;
+  bool stopped = false;
+
+  template <typename F>
+  void on_strand(F f) {
+    net::post(strand, [self = shared_from_this(), f = std::move(f)]() mutable {
+      if (!self->stopped) f();
+    });
+  }
+
+  webrtc::PeerOptions peer_options() const {
+    webrtc::PeerOptions o;
+    o.ice_addresses = options.ice_addresses;
+    return o;
+  }
+
+  access::LiveFacts facts(const std::string& unit_id) {
+    access::LiveFacts f;
+    const auto unit = store.unit(unit_id);
+    if (!unit || unit->revoked || !unit->room_id) return f;
+    const auto room = store.room(*unit->room_id);
+    if (!room) return f;
+    f.in_room = true;
+    f.default_teacher_id = room->default_teacher_id;
+    const auto now = util::now_utc();
+    store::ObservationFilter filter;
+    filter.room_id = *unit->room_id;
+    filter.from = now;
+    filter.to = now;
+    for (const auto& o : store.observations(filter)) {
+      if (o.start <= now && now < o.end) {
+        f.observation_id = o.id;
+        f.observation_teacher_id = o.teacher_id;
+        f.observation_coach_ids = o.coach_ids;
+        break;
+      }
+    }
+    return f;
+  }
+
+  bool consent_holds(const std::string& unit_id, const access::LiveFacts& f) {
+    const auto it = consent.find(unit_id);
+    if (it == consent.end()) return false;
+    const bool same_lesson = it->second.first == f.observation_id.value_or("");
+    return same_lesson && util::now_utc() - it->second.second < std::chrono::hours(12);
+  }
+
+  void give_consent(const std::string& unit_id, const access::LiveFacts& f) {
+    consent[unit_id] = {f.observation_id.value_or(""), util::now_utc()};
+  }
+
+  void publish(const std::string& unit_id) {
+    if (!hooks.publish_status) return;
+    protocol::LiveStatus s;
+    s.unit_id = unit_id;
+    if (auto it = ingests.find(unit_id); it != ingests.end()) {
+      s.live_id = it->second->live_id;
+      s.viewers = static_cast<std::uint32_t>(it->second->viewers.size());
+      s.until = it->second->until;
+    }
+    hooks.publish_status(s);
+  }
+
+  // ---- ingest ----
+
+  void ingest(const access::Principal& unit, std::string live_id, std::string offer, http::Reply reply) {
+    const std::string unit_id = unit.id;
+    bool hub_started = false;
+    std::shared_ptr<Fanout> fanout;
+    std::map<std::string, std::unique_ptr<Viewer>> viewers;
+    if (auto it = ingests.find(unit_id); it != ingests.end()) {
+      if (live_id.empty() || live_id != it->second->live_id) {
+        reply(http::problem(409, "another live stream of this unit is running (" + it->second->live_id + ")"));
+        return;
+      }
+      // The unit reconnects the same live: the new ingest replaces the old, viewers stay.
+      logger()->info("live: {} replaces its ingest {}", unit_id, live_id);
+      hub_started = it->second->hub_started;
+      fanout = it->second->fanout;
+      viewers = std::move(it->second->viewers);
+      stop_pipeline(it->second->pipeline);
+      it->second->peer.reset();
+      ingests.erase(it);
+      fanout->reset_targets();
+    }
+    if (auto p = pending.find(unit_id); p != pending.end() && (live_id.empty() || live_id == p->second->live_id)) {
+      live_id = p->second->live_id;
+      hub_started = true;
+    }
+    if (live_id.empty()) {
+      // The teacher started live on the unit itself: that is their consent for this lesson.
+      live_id = util::uuid_v4();
+      give_consent(unit_id, facts(unit_id));
+      auditor.record(unit, "live.start", "unit", unit_id, "started on the unit");
+    }
+    if (!fanout) {
+      fanout = std::make_shared<Fanout>();
+      fanout->key_interval = options.keyframe_interval;
+    }
+    auto in = std::make_unique<Ingest>();
+    in->unit_id = unit_id;
+    in->live_id = live_id;
+    in->hub_started = hub_started;
+    in->fanout = fanout;
+    in->viewers = std::move(viewers);
+    in->until = util::now_utc() + options.max_live;
+    in->pipeline = gst_pipeline_new(("ingest-" + unit_id).c_str());
+    gst_object_ref_sink(in->pipeline);
+    auto opts = peer_options();
+    opts.on_pad_added = [fanout](GstElement* webrtc, GstPad* pad) { link_ingest_pad(fanout, webrtc, pad); };
+    opts.on_state = [self = shared_from_this(), unit_id, live_id](GstWebRTCPeerConnectionState s) {
+      if (s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED)
+        self->end_live(unit_id, live_id, "the unit's connection failed");
+    };
+    auto peer = webrtc::Peer::create(strand, GST_BIN(in->pipeline), "ingest", opts);
+    if (!peer) {
+      stop_pipeline(in->pipeline);
+      reply(http::problem(500, peer.error().message));
+      return;
+    }
+    in->peer = std::move(*peer);
+    if (gst_element_set_state(in->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      stop_pipeline(in->pipeline);
+      reply(http::problem(500, "the ingest pipeline does not start"));
+      return;
+    }
+    in->limit = std::make_unique<net::steady_timer>(strand, options.max_live);
+    in->limit->async_wait([self = shared_from_this(), unit_id, live_id](boost::system::error_code ec) {
+      if (!ec && !self->stopped) self->end_live(unit_id, live_id, "the live time limit passed");
+    });
+    Ingest& ref = *in;
+    ingests[unit_id] = std::move(in);
+    ref.peer->answer(offer, [self = shared_from_this(), unit_id, live_id, reply](Result<std::string> answer) {
+      auto it = self->ingests.find(unit_id);
+      if (it == self->ingests.end() || it->second->live_id != live_id) {
+        reply(http::problem(409, "the live stream ended while it was being set up"));
+        return;
+      }
+      if (!answer) {
+        self->drop_ingest(unit_id);
+        self->fail_pending(unit_id, "the unit's offer was refused: " + answer.error().message);
+        reply(http::problem(400, answer.error().message, "body"));
+        return;
+      }
+      it->second->answered = true;
+      logger()->info("live: ingest {} of {} answered", live_id, unit_id);
+      reply(sdp_response(201, *answer, "/api/v1/unit/live/" + live_id));
+      self->run_pending(unit_id);
+      self->publish(unit_id);
+      if (it->second->viewers.empty()) self->arm_grace(*it->second);
+    });
+  }
+
+  // Removes an ingest without telling the unit (its POST failed, or it DELETEd).
+  void drop_ingest(const std::string& unit_id) {
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end()) return;
+    auto in = std::move(it->second);
+    ingests.erase(it);
+    for (auto& [id, v] : in->viewers) close_viewer(*in, *v, "live ended");
+    in->viewers.clear();
+    stop_pipeline(in->pipeline);
+    in->peer.reset();
+    publish(unit_id);
+  }
+
+  // Ends live: every viewer, the ingest, and tells the unit to stop.
+  void end_live(const std::string& unit_id, const std::string& live_id, const std::string& why) {
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end() || it->second->live_id != live_id) return;
+    logger()->info("live: {} ends live {}: {}", unit_id, live_id, why);
+    send(unit_id, protocol::CommandAction::stream_stop, live_id, why);
+    drop_ingest(unit_id);
+  }
+
+  void send(const std::string& unit_id, protocol::CommandAction action, const std::string& live_id,
+            const std::string& reason) {
+    if (!hooks.send_command) return;
+    protocol::Command c;
+    c.id = util::uuid_v4();
+    c.action = action;
+    c.issued_at = util::now_utc();
+    c.expires_at = c.issued_at + std::chrono::seconds(30);
+    c.args.live_id = live_id;
+    if (action == protocol::CommandAction::stream_start) {
+      c.args.max_s = static_cast<std::uint32_t>(options.max_live.count());
+      c.args.reason = reason;
+    }
+    if (!hooks.send_command(unit_id, c)) logger()->warn("live: cannot send {} to {}", to_string(action), unit_id);
+  }
+
+  void arm_grace(Ingest& in) {
+    if (!in.hub_started) return;  // started on the unit: it runs until the teacher stops it or the limit
+    in.grace = std::make_unique<net::steady_timer>(strand, options.grace);
+    in.grace->async_wait(
+        [self = shared_from_this(), unit_id = in.unit_id, live_id = in.live_id](boost::system::error_code ec) {
+          if (ec || self->stopped) return;
+          auto it = self->ingests.find(unit_id);
+          if (it != self->ingests.end() && it->second->viewers.empty())
+            self->end_live(unit_id, live_id, "the last viewer left");
+        });
+  }
+
+  // ---- waiting for the unit ----
+
+  void ensure_started(const std::string& unit_id, const std::string& reason,
+                      std::function<void(const std::string&)> waiter) {
+    if (auto it = ingests.find(unit_id); it != ingests.end() && it->second->answered) {
+      waiter("");
+      return;
+    }
+    auto& p = pending[unit_id];
+    if (!p) {
+      p = std::make_unique<Pending>();
+      p->live_id = util::uuid_v4();
+      if (!hooks.send_command) {
+        pending.erase(unit_id);
+        waiter("the unit cannot be reached (the hub runs without MQTT)");
+        return;
+      }
+      send(unit_id, protocol::CommandAction::stream_start, p->live_id, reason);
+      p->timer = std::make_unique<net::steady_timer>(strand, options.ingest_wait);
+      p->timer->async_wait([self = shared_from_this(), unit_id, live_id = p->live_id](boost::system::error_code ec) {
+        if (ec || self->stopped) return;
+        auto it = self->pending.find(unit_id);
+        if (it != self->pending.end() && it->second->live_id == live_id)
+          self->fail_pending(unit_id, "the unit did not start live in time");
+      });
+    }
+    p->waiters.push_back(std::move(waiter));
+  }
+
+  void run_pending(const std::string& unit_id) {
+    auto it = pending.find(unit_id);
+    if (it == pending.end()) return;
+    auto p = std::move(it->second);
+    pending.erase(it);
+    for (auto& w : p->waiters) w("");
+  }
+
+  void fail_pending(const std::string& unit_id, const std::string& why) {
+    auto it = pending.find(unit_id);
+    if (it == pending.end()) return;
+    auto p = std::move(it->second);
+    pending.erase(it);
+    for (auto& w : p->waiters) w(why);
+  }
+
+  // ---- viewers ----
+
+  void watch(const access::Principal& who, const std::string& unit_id, const std::string& offer, http::Reply reply) {
+    const auto f = facts(unit_id);
+    const auto rights = access::live_rights(who, f);
+    if (!rights.any()) {
+      auditor.record(who, "live.refused", "unit", unit_id, "not allowed to watch");
+      reply(http::problem(403, "you may not watch this room live"));
+      return;
+    }
+    if (rights.moderate) give_consent(unit_id, f);
+    if (rights.needs_consent && !consent_holds(unit_id, f)) {
+      reply(http::problem(409, "the teacher has not accepted live for this lesson"));
+      return;
+    }
+    auto media = webrtc::parse_sdp(offer);
+    if (!media) {
+      reply(http::problem(400, media.error().message, "body"));
+      return;
+    }
+    const std::string reason = rights.preview    ? "technician's framing preview"
+                               : rights.moderate ? "the teacher watches"
+                                                 : "coach watches, teacher accepted";
+    ensure_started(unit_id, reason,
+                   [self = shared_from_this(), who, unit_id, offer, rights, reply](const std::string& error) {
+                     if (!error.empty()) {
+                       reply(http::problem(504, error));
+                       return;
+                     }
+                     self->add_viewer(who, unit_id, offer, rights, reply);
+                   });
+  }
+
+  void add_viewer(const access::Principal& who, const std::string& unit_id, const std::string& offer,
+                  const access::LiveRights& rights, const http::Reply& reply) {
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end()) {
+      reply(http::problem(409, "the live stream ended"));
+      return;
+    }
+    Ingest& in = *it->second;
+    const auto media = webrtc::parse_sdp(offer);
+    int video_pt = -1;
+    int audio_pt = -1;
+    for (const auto& m : *media) {
+      if (m.kind == "video" && video_pt < 0) video_pt = pick_h264(m);
+      if (m.kind == "audio" && audio_pt < 0) audio_pt = m.payload_for("opus");
+    }
+    if (video_pt < 0) {
+      reply(http::problem(400, "the offer has no H.264 video with packetization-mode=1", "body"));
+      return;
+    }
+    const bool video_only = rights.preview;
+    if (video_only) audio_pt = -1;
+
+    auto v = std::make_unique<Viewer>();
+    v->id = util::uuid_v4();
+    v->who = who;
+    v->video_only = video_only || audio_pt < 0;
+    v->talk = rights.talk;
+    v->since = util::now_utc();
+    v->since_steady = SteadyClock::now();
+    std::string desc = fmt::format(
+        "appsrc name=v is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! "
+        "rtph264pay pt={0} ssrc={1} config-interval=-1 aggregate-mode=zero-latency ! "
+        "capsfilter name=vrtp caps=application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={0},"
+        "ssrc=(uint){1},packetization-mode=(string)1",
+        video_pt, kVideoSsrc);
+    if (audio_pt >= 0) {
+      desc += fmt::format(
+          " appsrc name=a is-live=true format=time do-timestamp=true max-bytes=400000 leaky-type=downstream ! "
+          "rtpopuspay pt={0} ssrc={1} ! capsfilter name=artp caps=application/x-rtp,media=audio,"
+          "encoding-name=OPUS,clock-rate=48000,payload={0},ssrc=(uint){1}",
+          audio_pt, kAudioSsrc);
+    }
+    GError* err = nullptr;
+    GstElement* pipeline = gst_parse_launch(desc.c_str(), &err);
+    if (pipeline == nullptr || err != nullptr) {
+      if (err != nullptr) g_error_free(err);
+      if (pipeline != nullptr) gst_object_unref(pipeline);
+      reply(http::problem(500, "cannot build the viewer's pipeline"));
+      return;
+    }
+    v->pipeline = pipeline;
+    auto opts = peer_options();
+    const std::string viewer_id = v->id;
+    opts.on_state = [self = shared_from_this(), unit_id, viewer_id](GstWebRTCPeerConnectionState s) {
+      if (s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED || s == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
+        self->remove_viewer(unit_id, viewer_id, "the connection was lost");
+    };
+    auto peer = webrtc::Peer::create(strand, GST_BIN(pipeline), "viewer", opts);
+    if (!peer) {
+      stop_pipeline(v->pipeline);
+      reply(http::problem(500, peer.error().message));
+      return;
+    }
+    v->peer = std::move(*peer);
+    const auto link = [&](const char* name, bool nack) -> bool {
+      GstElement* caps = gst_bin_get_by_name(GST_BIN(pipeline), name);
+      GstPad* src = gst_element_get_static_pad(caps, "src");
+      GstPad* sink = gst_element_request_pad_simple(v->peer->element(), "sink_%u");
+      const bool ok = gst_pad_link(src, sink) == GST_PAD_LINK_OK;
+      GstWebRTCRTPTransceiver* trans = nullptr;
+      g_object_get(sink, "transceiver", &trans, nullptr);
+      if (trans != nullptr) {
+        // NACK/RTX on video only: Chromium rejects an SDP with NACK on audio.
+        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", nack, nullptr);
+        gst_object_unref(trans);
+      }
+      gst_object_unref(sink);
+      gst_object_unref(src);
+      gst_object_unref(caps);
+      return ok;
+    };
+    if (!link("vrtp", true) || (audio_pt >= 0 && !link("artp", false))) {
+      v->peer.reset();
+      stop_pipeline(v->pipeline);
+      reply(http::problem(500, "cannot link the viewer's pipeline"));
+      return;
+    }
+    GstElement* vsrc = gst_bin_get_by_name(GST_BIN(pipeline), "v");
+    GstElement* asrc = audio_pt >= 0 ? gst_bin_get_by_name(GST_BIN(pipeline), "a") : nullptr;
+    {
+      // The viewer's PLI/FIR arrives as an upstream force-key-unit at its appsrc: ask the unit.
+      GstPad* pad = gst_element_get_static_pad(vsrc, "src");
+      std::weak_ptr<Fanout> weak = in.fanout;
+      gst_pad_add_probe(
+          pad, GST_PAD_PROBE_TYPE_EVENT_UPSTREAM,
+          [](GstPad*, GstPadProbeInfo* info, gpointer data) -> GstPadProbeReturn {
+            GstEvent* e = GST_PAD_PROBE_INFO_EVENT(info);
+            if (e != nullptr && gst_video_event_is_force_key_unit(e)) {
+              if (auto f = static_cast<std::weak_ptr<Fanout>*>(data)->lock()) f->request_keyframe();
+            }
+            return GST_PAD_PROBE_OK;
+          },
+          new std::weak_ptr<Fanout>(weak), [](gpointer data) { delete static_cast<std::weak_ptr<Fanout>*>(data); });
+      gst_object_unref(pad);
+    }
+    if (gst_element_set_state(pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      gst_object_unref(vsrc);
+      if (asrc != nullptr) gst_object_unref(asrc);
+      v->peer.reset();
+      stop_pipeline(v->pipeline);
+      reply(http::problem(500, "the viewer's pipeline does not start"));
+      return;
+    }
+    in.fanout->add(viewer_id, vsrc, asrc);
+    gst_object_unref(vsrc);
+    if (asrc != nullptr) gst_object_unref(asrc);
+    if (in.grace) in.grace->cancel();
+    if (rights.preview) {
+      v->limit = std::make_unique<net::steady_timer>(strand, options.preview);
+      v->limit->async_wait([self = shared_from_this(), unit_id, viewer_id](boost::system::error_code ec) {
+        if (!ec && !self->stopped) self->remove_viewer(unit_id, viewer_id, "the preview time passed");
+      });
+    }
+    Viewer& ref = *v;
+    in.viewers[viewer_id] = std::move(v);
+    ref.peer->answer(offer, [self = shared_from_this(), unit_id, viewer_id, reply](Result<std::string> answer) {
+      Viewer* viewer = self->find_viewer(unit_id, viewer_id);
+      if (viewer == nullptr) {
+        reply(http::problem(409, "the live stream ended while the view was being set up"));
+        return;
+      }
+      if (!answer) {
+        self->remove_viewer(unit_id, viewer_id, "");
+        reply(http::problem(400, answer.error().message, "body"));
+        return;
+      }
+      viewer->answered = true;
+      self->auditor.record(viewer->who, viewer->video_only ? "live.preview.start" : "live.view.start", "unit", unit_id,
+                           "viewer " + viewer_id + (viewer->video_only ? ", video only" : ", video and audio"));
+      reply(sdp_response(201, *answer, "/api/v1/live/" + unit_id + "/whep/" + viewer_id));
+      self->publish(unit_id);
+    });
+  }
+
+  Viewer* find_viewer(const std::string& unit_id, const std::string& viewer_id) {
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end()) return nullptr;
+    auto v = it->second->viewers.find(viewer_id);
+    return v == it->second->viewers.end() ? nullptr : v->second.get();
+  }
+
+  // Stops a viewer's pipeline and audits how long they watched; the caller removes it from the map.
+  void close_viewer(Ingest& in, Viewer& v, const std::string& why) {
+    in.fanout->remove(v.id);
+    if (v.limit) v.limit->cancel();
+    v.peer.reset();
+    stop_pipeline(v.pipeline);
+    if (v.answered) {
+      const auto secs = std::chrono::duration_cast<std::chrono::seconds>(SteadyClock::now() - v.since_steady);
+      auditor.record(v.who, v.video_only ? "live.preview.end" : "live.view.end", "unit", in.unit_id,
+                     fmt::format("viewer {}, from {}, watched {} s{}", v.id, util::to_rfc3339_seconds(v.since),
+                                 secs.count(), why.empty() ? "" : "; " + why));
+    }
+  }
+
+  bool remove_viewer(const std::string& unit_id, const std::string& viewer_id, const std::string& why) {
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end()) return false;
+    Ingest& in = *it->second;
+    auto v = in.viewers.find(viewer_id);
+    if (v == in.viewers.end()) return false;
+    auto viewer = std::move(v->second);
+    in.viewers.erase(v);
+    close_viewer(in, *viewer, why);
+    publish(unit_id);
+    if (in.viewers.empty()) arm_grace(in);
+    return true;
+  }
+
+  protocol::Json status_json(const std::string& unit_id, const access::LiveRights& rights, const access::LiveFacts& f) {
+    protocol::Json j = {{"unit_id", unit_id},
+                        {"state", "off"},
+                        {"consent", consent_holds(unit_id, f)},
+                        {"talker", nullptr},
+                        {"talkback_muted", false}};
+    if (pending.count(unit_id) != 0) j["state"] = "starting";
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end()) {
+      j["viewer_count"] = 0;
+      return j;
+    }
+    const Ingest& in = *it->second;
+    j["state"] = in.answered ? "live" : "starting";
+    j["live_id"] = in.live_id;
+    j["until"] = util::to_rfc3339_seconds(in.until);
+    j["viewer_count"] = in.viewers.size();
+    if (rights.moderate) {
+      protocol::Json list = protocol::Json::array();
+      for (const auto& [id, v] : in.viewers) {
+        list.push_back({{"viewer_id", id},
+                        {"user_id", v->who.id},
+                        {"name", v->who.display_name},
+                        {"role", std::string(access::to_string(v->who.caller))},
+                        {"since", util::to_rfc3339_seconds(v->since)},
+                        {"video_only", v->video_only}});
+      }
+      j["viewers"] = list;
+    }
+    return j;
+  }
+};
+
+Live::Live(net::io_context& io, store::Store& store, audit::Auditor& auditor, LiveOptions options, LiveHooks hooks)
+    : state_(std::make_shared<State>(io, store, auditor, std::move(options), std::move(hooks))) {
+  webrtc::ensure_gstreamer();
+}
+
+// stop() ran while the I/O threads did (Service::stop); nothing posted runs after this.
+Live::~Live() { state_->stopped = true; }
+
+void Live::stop() {
+  auto s = state_;
+  if (s->stopped) return;
+  std::promise<void> done;
+  net::post(s->strand, [s, &done] {
+    if (!s->stopped) {
+      std::vector<std::string> units;
+      for (const auto& [id, in] : s->ingests) units.push_back(id);
+      for (const auto& id : units) {
+        s->send(id, protocol::CommandAction::stream_stop, s->ingests[id]->live_id, "the hub is stopping");
+        s->drop_ingest(id);
+      }
+      for (const auto& [id, p] : s->pending) {
+        for (auto& w : p->waiters) w("the hub is stopping");
+      }
+      s->pending.clear();
+      s->stopped = true;
+    }
+    done.set_value();
+  });
+  // Without running I/O threads nothing live can be running either.
+  (void)done.get_future().wait_for(std::chrono::seconds(10));
+}
+
+std::size_t Live::viewers(const std::string& unit_id) {
+  std::promise<std::size_t> p;
+  net::post(state_->strand, [s = state_, unit_id, &p] {
+    auto it = s->ingests.find(unit_id);
+    p.set_value(it == s->ingests.end() ? 0 : it->second->viewers.size());
+  });
+  return p.get_future().get();
+}
+
+bool Live::ingest_running(const std::string& unit_id) {
+  std::promise<bool> p;
+  net::post(state_->strand, [s = state_, unit_id, &p] {
+    auto it = s->ingests.find(unit_id);
+    p.set_value(it != s->ingests.end() && it->second->answered);
+  });
+  return p.get_future().get();
+}
+
+void Live::add_routes(http::Router& router) {
+  using access::Access;
+  using access::Caller;
+  auto s = state_;
+
+  // Before /api/v1/live/{unit_id}: the first matching route wins.
+  router.add(
+      "GET", "/api/v1/live/ice", Access::any_user(),
+      [s](http::Request& req) {
+        protocol::Json servers = protocol::Json::array();
+        const auto& o = s->options;
+        if (!o.turn_server.empty() && !o.turn_secret.empty()) {
+          const auto c = auth::turn_credentials(o.turn_secret, req.principal.id, util::now_utc(), o.turn_credential);
+          servers.push_back(
+              {{"urls", {"turn:" + o.turn_server + "?transport=udp", "turn:" + o.turn_server + "?transport=tcp"}},
+               {"username", c.username},
+               {"credential", c.credential}});
+        }
+        auto res = http::json(200, {{"ice_servers", servers}});
+        res.headers.set("Cache-Control", "no-store");
+        return res;
+      },
+      "ICE servers for the live page (TURN with short-lived credentials when configured)");
+
+  router
+      .add_async(
+          "POST", "/api/v1/unit/live", Access::unit(),
+          [s](http::Request& req, const http::Reply& reply) {
+            if (!is_sdp(req)) {
+              reply(http::problem(415, "the offer must be SDP (Content-Type: application/sdp)"));
+              return;
+            }
+            if (auto parsed = webrtc::parse_sdp(req.body); !parsed) {
+              reply(http::problem(400, parsed.error().message, "body"));
+              return;
+            }
+            const std::string live_id = req.header("Classcam-Live-Id");
+            if (!live_id.empty() && !valid_live_id(live_id)) {
+              reply(http::problem(400, "not a live id", "Classcam-Live-Id"));
+              return;
+            }
+            s->on_strand(
+                [s, who = req.principal, live_id, offer = req.body, reply] { s->ingest(who, live_id, offer, reply); });
+          },
+          "A unit offers its live stream (SDP); the answer comes back in the 201")
+      .with_body_limit(64 * 1024);
+
+  router.add_async(
+      "DELETE", "/api/v1/unit/live/{live_id}", Access::unit(),
+      [s](http::Request& req, const http::Reply& reply) {
+        s->on_strand([s, who = req.principal, live_id = req.param("live_id"), reply] {
+          auto it = s->ingests.find(who.id);
+          if (it != s->ingests.end() && it->second->live_id == live_id) {
+            s->auditor.record(who, "live.stop", "unit", who.id, "the unit ended live " + live_id);
+            s->drop_ingest(who.id);
+          }
+          reply(http::no_content());  // already gone is fine: the unit only wants it ended
+        });
+      },
+      "A unit ends its live stream");
+
+  router
+      .add_async(
+          "POST", "/api/v1/live/{unit_id}/whep", Access::any_user(),
+          [s](http::Request& req, const http::Reply& reply) {
+            if (!is_sdp(req)) {
+              reply(http::problem(415, "the offer must be SDP (Content-Type: application/sdp)"));
+              return;
+            }
+            s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), offer = req.body, reply] {
+              s->watch(who, unit_id, offer, reply);
+            });
+          },
+          "Watch a unit live (WHEP): a recvonly SDP offer; the answer comes back in the 201")
+      .with_body_limit(64 * 1024);
+
+  router.add_async(
+      "DELETE", "/api/v1/live/{unit_id}/whep/{viewer_id}", Access::any_user(),
+      [s](http::Request& req, const http::Reply& reply) {
+        s->on_strand(
+            [s, who = req.principal, unit_id = req.param("unit_id"), viewer_id = req.param("viewer_id"), reply] {
+              Viewer* v = s->find_viewer(unit_id, viewer_id);
+              if (v == nullptr || v->who.id != who.id) {
+                reply(http::problem(404, "no such view"));
+                return;
+              }
+              s->remove_viewer(unit_id, viewer_id, "left");
+              reply(http::no_content());
+            });
+      },
+      "Leave a live view");
+
+  router.add_async(
+      "GET", "/api/v1/live/{unit_id}", Access::any_user(),
+      [s](http::Request& req, const http::Reply& reply) {
+        s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), reply] {
+          const auto f = s->facts(unit_id);
+          const auto rights = access::live_rights(who, f);
+          if (!rights.any()) {
+            reply(http::problem(403, "you may not watch this room live"));
+            return;
+          }
+          reply(http::json(200, s->status_json(unit_id, rights, f)));
+        });
+      },
+      "A unit's live state: viewers (for the teacher), consent, until");
+
+  router.add_async(
+      "DELETE", "/api/v1/live/{unit_id}/viewers/{viewer_id}", Access::only({Caller::teacher}),
+      [s](http::Request& req, const http::Reply& reply) {
+        s->on_strand(
+            [s, who = req.principal, unit_id = req.param("unit_id"), viewer_id = req.param("viewer_id"), reply] {
+              if (!access::live_rights(who, s->facts(unit_id)).moderate) {
+                reply(http::problem(403, "only the lesson's teacher ends other people's views"));
+                return;
+              }
+              Viewer* v = s->find_viewer(unit_id, viewer_id);
+              if (v == nullptr) {
+                reply(http::problem(404, "no such view"));
+                return;
+              }
+              s->auditor.record(who, "live.view.ended", "unit", unit_id, "ended the view of " + v->who.display_name);
+              s->remove_viewer(unit_id, viewer_id, "ended by the teacher");
+              reply(http::no_content());
+            });
+      },
+      "The teacher ends someone's live view");
+
+  router.add_async(
+      "POST", "/api/v1/live/{unit_id}/consent", Access::only({Caller::teacher}),
+      [s](http::Request& req, const http::Reply& reply) {
+        s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), reply] {
+          const auto f = s->facts(unit_id);
+          const auto rights = access::live_rights(who, f);
+          if (!rights.moderate) {
+            reply(http::problem(403, "only the lesson's teacher consents to live"));
+            return;
+          }
+          s->give_consent(unit_id, f);
+          s->auditor.record(who, "live.consent", "unit", unit_id, f.observation_id.value_or("manual session"));
+          reply(http::json(200, s->status_json(unit_id, rights, f)));
+        });
+      },
+      "The teacher accepts live for the lesson under way");
+}
+
+}  // namespace classcam::hub::live

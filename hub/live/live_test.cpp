@@ -1,0 +1,327 @@
+// A real TLS hub, a real webrtcbin "unit" posting its offer as classcamd does, and real receiving
+// webrtcbin viewers posting WHEP offers; the frames counted are decoded pictures that went through the
+// hub's fan-out.
+#include "hub/live/live.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <atomic>
+#include <future>
+#include <thread>
+
+#include "common/webrtc/peer.hpp"
+#include "hub/app/service.hpp"
+#include "hub/testing/test_hub.hpp"
+
+namespace classcam::hub::live {
+namespace {
+
+using testkit::TestHub;
+
+// A long GOP (10 s): a viewer that decodes within a few seconds got a keyframe it asked for.
+constexpr const char* kUnit =
+    "videotestsrc is-live=true pattern=ball motion=sweep ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=300 bitrate=300 ! "
+    "video/x-h264,profile=constrained-baseline ! rtph264pay config-interval=-1 pt=96 ssrc=4242 "
+    "aggregate-mode=zero-latency ! capsfilter name=vrtp "
+    "caps=application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,ssrc=(uint)4242 "
+    "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=2 ! opusenc ! rtpopuspay pt=111 "
+    "ssrc=4343 ! capsfilter name=artp "
+    "caps=application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,ssrc=(uint)4343";
+
+// One io_context thread for the test's peers.
+struct Loop {
+  boost::asio::io_context io;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work{io.get_executor()};
+  std::thread thread{[this] { io.run(); }};
+  ~Loop() {
+    work.reset();
+    io.stop();
+    thread.join();
+  }
+  void run(const std::function<void()>& f) {
+    std::promise<void> done;
+    boost::asio::post(io, [&] {
+      f();
+      done.set_value();
+    });
+    done.get_future().wait();
+  }
+};
+
+struct Pipeline {
+  GstElement* p = nullptr;
+  ~Pipeline() {
+    if (p != nullptr) {
+      gst_element_set_state(p, GST_STATE_NULL);
+      gst_object_unref(p);
+    }
+  }
+};
+
+void link_send(GstElement* pipeline, const char* name, GstElement* webrtc, GstWebRTCRTPTransceiverDirection dir,
+               bool nack) {
+  GstElement* caps = gst_bin_get_by_name(GST_BIN(pipeline), name);
+  GstPad* src = gst_element_get_static_pad(caps, "src");
+  GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
+  ASSERT_EQ(gst_pad_link(src, sink), GST_PAD_LINK_OK);
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(sink, "transceiver", &trans, nullptr);
+  g_object_set(trans, "direction", dir, "do-nack", nack, nullptr);
+  gst_object_unref(trans);
+  gst_object_unref(sink);
+  gst_object_unref(src);
+  gst_object_unref(caps);
+}
+
+// An offerer peer: offer() on the loop, the SDP back to the test thread.
+std::string make_offer(Loop& loop, webrtc::Peer& peer) {
+  std::promise<Result<std::string>> p;
+  loop.run([&] { peer.offer([&p](Result<std::string> r) { p.set_value(std::move(r)); }); });
+  auto r = p.get_future().get();
+  EXPECT_TRUE(r) << (r ? "" : r.error().message);
+  return r ? *r : "";
+}
+
+Status accept(Loop& loop, webrtc::Peer& peer, const std::string& answer) {
+  std::promise<Status> p;
+  loop.run([&] { peer.accept_answer(answer, [&p](Status s) { p.set_value(std::move(s)); }); });
+  return p.get_future().get();
+}
+
+struct Unit {
+  Pipeline pipeline;
+  std::unique_ptr<webrtc::Peer> peer;
+};
+
+std::unique_ptr<Unit> make_unit(Loop& loop) {
+  auto u = std::make_unique<Unit>();
+  GError* err = nullptr;
+  u->pipeline.p = gst_parse_launch(kUnit, &err);
+  EXPECT_EQ(err, nullptr);
+  webrtc::PeerOptions o;
+  o.ice_addresses = {"127.0.0.1"};
+  loop.run([&] {
+    auto peer = webrtc::Peer::create(loop.io, GST_BIN(u->pipeline.p), "unit", o);
+    if (peer) u->peer = std::move(*peer);
+  });
+  EXPECT_TRUE(u->peer);
+  link_send(u->pipeline.p, "vrtp", u->peer->element(), GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, true);
+  link_send(u->pipeline.p, "artp", u->peer->element(), GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, false);
+  gst_element_set_state(u->pipeline.p, GST_STATE_PLAYING);
+  return u;
+}
+
+struct Viewer {
+  Pipeline pipeline;
+  std::unique_ptr<webrtc::Peer> peer;
+  std::atomic<int> frames{0};
+  std::atomic<int> audio{0};
+  std::atomic<std::int64_t> first_frame_ms{-1};
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true) {
+  auto v = std::make_unique<Viewer>();
+  v->pipeline.p = gst_pipeline_new("viewer");
+  webrtc::PeerOptions o;
+  o.ice_addresses = {"127.0.0.1"};
+  Viewer* self = v.get();
+  o.on_pad_added = [self](GstElement* webrtc, GstPad* pad) {
+    GstCaps* caps = gst_pad_get_current_caps(pad);
+    if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
+    const std::string media = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
+    gst_caps_unref(caps);
+    const bool video = media == "video";
+    GstElement* bin = gst_parse_bin_from_description(
+        video ? "rtph264depay ! avdec_h264 ! fakesink name=count signal-handoffs=true sync=false"
+              : "rtpopusdepay ! opusdec ! fakesink name=count signal-handoffs=true sync=false",
+        TRUE, nullptr);
+    GstElement* count = gst_bin_get_by_name(GST_BIN(bin), "count");
+    if (video) {
+      g_signal_connect(count, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer data) {
+                         auto* s = static_cast<Viewer*>(data);
+                         if (s->frames++ == 0) {
+                           s->first_frame_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                   std::chrono::steady_clock::now() - s->started)
+                                                   .count();
+                         }
+                       }),
+                       self);
+    } else {
+      g_signal_connect(count, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer data) {
+                         ++static_cast<Viewer*>(data)->audio;
+                       }),
+                       self);
+    }
+    gst_object_unref(count);
+    GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
+    gst_bin_add(GST_BIN(parent), bin);
+    gst_object_unref(parent);
+    gst_element_sync_state_with_parent(bin);
+    GstPad* in = gst_element_get_static_pad(bin, "sink");
+    gst_pad_link(pad, in);
+    gst_object_unref(in);
+  };
+  loop.run([&] {
+    auto peer = webrtc::Peer::create(loop.io, GST_BIN(v->pipeline.p), "viewer", o);
+    if (peer) v->peer = std::move(*peer);
+  });
+  EXPECT_TRUE(v->peer);
+  // A browser-like recvonly offer: VP8 first, H.264 on a payload type of its own choosing.
+  GstCaps* vcaps = gst_caps_from_string(
+      "application/x-rtp,media=video,encoding-name=H264,payload=102,clock-rate=90000,"
+      "packetization-mode=(string)1,profile-level-id=(string)42e01f");
+  GstWebRTCRTPTransceiver* t = nullptr;
+  g_signal_emit_by_name(v->peer->element(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, vcaps,
+                        &t);
+  gst_caps_unref(vcaps);
+  if (t != nullptr) gst_object_unref(t);
+  if (with_audio) {
+    GstCaps* acaps =
+        gst_caps_from_string("application/x-rtp,media=audio,encoding-name=OPUS,payload=109,clock-rate=48000");
+    g_signal_emit_by_name(v->peer->element(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, acaps,
+                          &t);
+    gst_caps_unref(acaps);
+    if (t != nullptr) gst_object_unref(t);
+  }
+  gst_element_set_state(v->pipeline.p, GST_STATE_PLAYING);
+  return v;
+}
+
+template <typename P>
+bool wait_for(P pred, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return pred();
+}
+
+std::size_t audits(TestHub& hub, const std::string& action) {
+  store::AuditFilter f;
+  f.action = action;
+  return hub.store().audit_entries(f).size();
+}
+
+class LiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    webrtc::ensure_gstreamer();
+    teacher = hub.add_person("ms-khan", store::Role::teacher);
+    coach = hub.add_person("mr-coach", store::Role::coach);
+    tech = hub.add_person("tech", store::Role::technician);
+    admin = hub.add_person("boss", store::Role::admin);
+    room = hub.add_room("Room 12", teacher.user.id);
+    unit = hub.add_unit("room-12", room.id);
+  }
+
+  // The unit offers (started on the unit itself: no Classcam-Live-Id) and applies the answer.
+  std::string start_unit_live(Unit& u) {
+    const std::string offer = make_offer(loop, *u.peer);
+    auto c = hub.client(unit.token);
+    const auto res = c.request("POST", "/api/v1/unit/live", offer, {{"Content-Type", "application/sdp"}});
+    EXPECT_EQ(res.status, 201) << res.body;
+    EXPECT_EQ(res.header("Content-Type"), "application/sdp");
+    const auto st = accept(loop, *u.peer, res.body);
+    EXPECT_TRUE(st) << (st ? "" : st.error().message);
+    return res.header("Location");
+  }
+
+  testkit::HttpResponse whep(Loop& l, Viewer& v, const std::string& token) {
+    const std::string offer = make_offer(l, *v.peer);
+    auto c = hub.client(token);
+    auto res = c.request("POST", "/api/v1/live/room-12/whep", offer, {{"Content-Type", "application/sdp"}});
+    if (res.status == 201) {
+      const auto st = accept(l, *v.peer, res.body);
+      EXPECT_TRUE(st) << (st ? "" : st.error().message);
+    }
+    return res;
+  }
+
+  Loop loop;
+  TestHub hub;
+  TestHub::Person teacher, coach, tech, admin;
+  store::Room room;
+  TestHub::NewUnit unit;
+};
+
+TEST_F(LiveTest, UnitIngestFansOutToViewersWithoutReencodingAndAuditsEachView) {
+  auto u = make_unit(loop);
+  const std::string ingest = start_unit_live(*u);
+  EXPECT_EQ(ingest.rfind("/api/v1/unit/live/", 0), 0u) << ingest;
+  ASSERT_TRUE(wait_for([&] { return hub.service().live().ingest_running("room-12"); }, std::chrono::seconds(5)));
+
+  auto v1 = make_viewer(loop);
+  const auto r1 = whep(loop, *v1, teacher.token);
+  ASSERT_EQ(r1.status, 201) << r1.body;
+  const std::string where1 = r1.header("Location");
+  EXPECT_EQ(where1.rfind("/api/v1/live/room-12/whep/", 0), 0u) << where1;
+  ASSERT_TRUE(wait_for([&] { return v1->frames >= 30; }, std::chrono::seconds(15))) << v1->frames;
+  EXPECT_TRUE(wait_for([&] { return v1->audio >= 10; }, std::chrono::seconds(5))) << v1->audio;
+
+  // A second viewer joins mid-GOP (10 s GOP): its keyframe request reaches the unit.
+  auto v2 = make_viewer(loop);
+  const auto r2 = whep(loop, *v2, teacher.token);
+  ASSERT_EQ(r2.status, 201) << r2.body;
+  ASSERT_TRUE(wait_for([&] { return v2->frames >= 10; }, std::chrono::seconds(8))) << v2->frames;
+  std::printf("second viewer: first decoded frame %lld ms after its offer was made\n",
+              static_cast<long long>(v2->first_frame_ms.load()));
+  EXPECT_LT(v2->first_frame_ms.load(), 4000);
+  EXPECT_EQ(hub.service().live().viewers("room-12"), 2u);
+
+  // The teacher sees who watches.
+  auto c = hub.client(teacher.token);
+  const auto st = c.request("GET", "/api/v1/live/room-12");
+  ASSERT_EQ(st.status, 200) << st.body;
+  EXPECT_EQ(st.json()["state"], "live");
+  EXPECT_EQ(st.json()["viewers"].size(), 2u);
+
+  // The first viewer leaves; the second keeps playing.
+  EXPECT_EQ(c.request("DELETE", where1).status, 204);
+  EXPECT_EQ(hub.service().live().viewers("room-12"), 1u);
+  const int before = v2->frames;
+  EXPECT_TRUE(wait_for([&] { return v2->frames >= before + 15; }, std::chrono::seconds(5)));
+  EXPECT_EQ(audits(hub, "live.view.start"), 2u);
+  EXPECT_EQ(audits(hub, "live.view.end"), 1u);
+
+  // The unit ends live: the remaining view ends (audited) and the ingest is gone.
+  auto uc = hub.client(unit.token);
+  EXPECT_EQ(uc.request("DELETE", ingest).status, 204);
+  EXPECT_FALSE(hub.service().live().ingest_running("room-12"));
+  EXPECT_EQ(audits(hub, "live.view.end"), 2u);
+}
+
+TEST_F(LiveTest, OnlyTheTeacherAndConsentedInvitedCoachesWatchTechniciansPreviewVideoOnly) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  // Not invited to anything here: refused on the API, and audited.
+  auto vc = make_viewer(loop);
+  const auto rc = whep(loop, *vc, coach.token);
+  EXPECT_EQ(rc.status, 403) << rc.body;
+  auto va = make_viewer(loop);
+  EXPECT_EQ(whep(loop, *va, admin.token).status, 403);
+  EXPECT_EQ(hub.client(coach.token).request("GET", "/api/v1/live/room-12").status, 403);
+  EXPECT_GE(audits(hub, "live.refused"), 2u);
+
+  // A technician's framing preview: video only.
+  auto vt = make_viewer(loop);
+  const auto rt = whep(loop, *vt, tech.token);
+  ASSERT_EQ(rt.status, 201) << rt.body;
+  EXPECT_EQ(rt.body.find("a=sendonly", rt.body.find("m=audio")), std::string::npos) << rt.body;
+  EXPECT_TRUE(wait_for([&] { return vt->frames >= 10; }, std::chrono::seconds(10)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(vt->audio.load(), 0);
+  EXPECT_EQ(audits(hub, "live.preview.start"), 1u);
+  // A unit's offer that is not SDP is refused, naming why.
+  const auto bad =
+      hub.client(unit.token).request("POST", "/api/v1/unit/live", "hello", {{"Content-Type", "application/sdp"}});
+  EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+}  // namespace
+}  // namespace classcam::hub::live
