@@ -12,8 +12,14 @@
 #include <future>
 #include <thread>
 
+#include "common/protocol/topics.hpp"
 #include "common/webrtc/peer.hpp"
 #include "hub/app/service.hpp"
+#include "hub/auth/tokens.hpp"
+#include "hub/broker/broker.hpp"
+#include "hub/broker/files.hpp"
+#include "hub/fleet/fleet.hpp"
+#include "hub/testing/mqtt_client.hpp"
 #include "hub/testing/test_hub.hpp"
 
 namespace classcam::hub::live {
@@ -321,6 +327,90 @@ TEST_F(LiveTest, OnlyTheTeacherAndConsentedInvitedCoachesWatchTechniciansPreview
   const auto bad =
       hub.client(unit.token).request("POST", "/api/v1/unit/live", "hello", {{"Content-Type", "application/sdp"}});
   EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+// Over a real Mosquitto: a teacher's viewer makes the hub send stream_start; the "unit" answers with its
+// offer under that live_id; the view plays; LiveStatus counts the viewer; the last viewer's leaving makes
+// the hub send stream_stop after the grace period.
+TEST(LiveMqtt, AViewerStartsLiveOverMqttAndTheLastOneLeavingStopsIt) {
+  webrtc::ensure_gstreamer();
+  auto cfg = testkit::test_config_with_broker("unused");
+  cfg.live.grace_s = 1;
+  cfg.live.ingest_wait_s = 10;
+  Loop loop;
+  TestHub hub(cfg);
+  const auto teacher = hub.add_person("ms-khan", store::Role::teacher);
+  const auto room = hub.add_room("Room 12", teacher.user.id);
+  hub.add_unit("room-12", room.id);
+  // Enrol it as a pairing code would: its own API token and MQTT password.
+  const auto token = auth::new_secret(auth::kUnitTokenPrefix);
+  const auto mqtt_pw = broker::new_unit_password();
+  ASSERT_FALSE(store::refusal(
+      hub.store().set_pairing_code("room-12", "code-hash", std::nullopt, util::now_utc() + std::chrono::minutes(5))));
+  ASSERT_FALSE(store::refusal(
+      hub.store().enroll_with_code("code-hash", util::now_utc(), token.hash, broker::hash_password(mqtt_pw))));
+  ASSERT_NE(hub.service().broker(), nullptr);
+  hub.service().broker()->apply_credentials();
+  testkit::MqttClient mqtt("room-12", false);
+  ASSERT_TRUE(
+      wait_for([&] { return mqtt.connect(hub.service().config().broker.port, hub.ca_file(), "room-12", mqtt_pw) == 0; },
+               std::chrono::seconds(10)));
+  const auto commands = protocol::topic("room-12", protocol::Channel::commands);
+  const auto live_topic = protocol::topic("room-12", protocol::Channel::live);
+  ASSERT_EQ(mqtt.subscribe(commands), 1);
+  ASSERT_EQ(mqtt.subscribe(live_topic), 1);
+  ASSERT_TRUE(wait_for([&] { return hub.service().fleet()->connected(); }, std::chrono::seconds(10)));
+
+  auto u = make_unit(loop);
+  auto v = make_viewer(loop);
+  const std::string viewer_offer = make_offer(loop, *v->peer);
+  auto watching = std::async(std::launch::async, [&] {
+    auto c = hub.client(teacher.token);
+    return c.request("POST", "/api/v1/live/room-12/whep", viewer_offer, {{"Content-Type", "application/sdp"}});
+  });
+  const auto start_msg = mqtt.wait_message(commands, std::chrono::seconds(10));
+  ASSERT_TRUE(start_msg);
+  const auto start = protocol::decode<protocol::Command>(start_msg->payload);
+  ASSERT_TRUE(start) << start.error().message;
+  EXPECT_EQ(start->action, protocol::CommandAction::stream_start);
+  ASSERT_TRUE(start->args.live_id);
+  EXPECT_EQ(start->args.max_s, cfg.live.max_s);
+
+  const std::string offer = make_offer(loop, *u->peer);
+  auto uc = hub.client(token.value);
+  const auto in = uc.request("POST", "/api/v1/unit/live", offer,
+                             {{"Content-Type", "application/sdp"}, {"Classcam-Live-Id", *start->args.live_id}});
+  ASSERT_EQ(in.status, 201) << in.body;
+  EXPECT_EQ(in.header("Location"), "/api/v1/unit/live/" + *start->args.live_id);
+  ASSERT_TRUE(accept(loop, *u->peer, in.body));
+  const auto watched = watching.get();
+  ASSERT_EQ(watched.status, 201) << watched.body;
+  ASSERT_TRUE(accept(loop, *v->peer, watched.body));
+  EXPECT_TRUE(wait_for([&] { return v->frames >= 30; }, std::chrono::seconds(10))) << v->frames;
+
+  const auto has_status = [&](std::uint32_t viewers) {
+    for (const auto& m : mqtt.messages()) {
+      if (m.topic != live_topic) continue;
+      const auto st = protocol::decode<protocol::LiveStatus>(m.payload);
+      if (st && st->viewers == viewers && st->live_id == *start->args.live_id) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_for([&] { return has_status(1); }, std::chrono::seconds(5)));
+
+  // The teacher leaves: after the grace period the unit is told to stop.
+  auto tc = hub.client(teacher.token);
+  EXPECT_EQ(tc.request("DELETE", watched.header("Location")).status, 204);
+  const auto stopped = [&] {
+    for (const auto& m : mqtt.messages()) {
+      if (m.topic != commands) continue;
+      const auto c = protocol::decode<protocol::Command>(m.payload);
+      if (c && c->action == protocol::CommandAction::stream_stop && c->args.live_id == start->args.live_id) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(wait_for(stopped, std::chrono::seconds(5)));
+  EXPECT_FALSE(hub.service().live().ingest_running("room-12"));
 }
 
 }  // namespace
