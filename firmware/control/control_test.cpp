@@ -132,11 +132,14 @@ TEST(ControlProtocol, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(error_of("status"), "malformed request: not JSON");
   EXPECT_EQ(error_of("[1,2]"), "malformed request: expected a JSON object such as {\"cmd\": \"status\"}");
   EXPECT_EQ(error_of("{}"),
-            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll)");
+            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll, "
+            "live_start, live_stop)");
   EXPECT_EQ(error_of(R"({"cmd":7})"),
-            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll)");
+            "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll, "
+            "live_start, live_stop)");
   EXPECT_EQ(error_of(R"({"cmd":"record"})"),
-            "unknown command \"record\" (expected one of: status, start, stop, bookmark, snapshot, enroll)");
+            "unknown command \"record\" (expected one of: status, start, stop, bookmark, snapshot, enroll, live_start, "
+            "live_stop)");
   EXPECT_EQ(error_of(R"({"cmd":"stop","title":"x"})"), "unknown field \"title\" for stop");
   EXPECT_EQ(error_of(R"({"cmd":"start","title":5})"), "\"title\" must be a string");
   EXPECT_EQ(error_of(R"({"cmd":"start","title":")" + std::string(201, 'a') + "\"}"),
@@ -156,6 +159,21 @@ TEST(ControlProtocol, EnrollCarriesHubAndCode) {
   EXPECT_EQ(parse_request(encode_request(*r).dump())->code, "7KQ2M-XH4TD");
 }
 
+TEST(ControlProtocol, LiveStartTakesAnOptionalMaxS) {
+  auto r = parse_request(R"({"cmd":"live_start","max_s":600})");
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->cmd, Command::live_start);
+  EXPECT_EQ(r->max_s, 600u);
+  EXPECT_EQ(parse_request(encode_request(*r).dump())->max_s, 600u);
+  EXPECT_FALSE(parse_request(R"({"cmd":"live_start"})")->max_s);
+  EXPECT_EQ(parse_request(R"({"cmd":"live_stop"})")->cmd, Command::live_stop);
+  EXPECT_EQ(error_of(R"({"cmd":"live_start","max_s":0})"),
+            "\"max_s\" must be a whole number of seconds from 1 to 28800");
+  EXPECT_EQ(error_of(R"({"cmd":"live_start","max_s":"1h"})"),
+            "\"max_s\" must be a whole number of seconds from 1 to 28800");
+  EXPECT_EQ(error_of(R"({"cmd":"live_stop","max_s":5})"), "unknown field \"max_s\" for live_stop");
+}
+
 TEST(ControlServer, AnswersOverTheSocketWithMode0660) {
   test::TempDir dir;
   const auto path = dir / "run/classcamd.sock";
@@ -164,7 +182,8 @@ TEST(ControlServer, AnswersOverTheSocketWithMode0660) {
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0660u);
-  auto r = call(path, encode_request({Command::bookmark, std::nullopt, "hello", std::nullopt, std::nullopt}), 5s);
+  auto r = call(
+      path, encode_request({Command::bookmark, std::nullopt, "hello", std::nullopt, std::nullopt, std::nullopt}), 5s);
   ASSERT_TRUE(std::holds_alternative<Json>(r));
   const Json& j = std::get<Json>(r);
   EXPECT_EQ(j["ok"], true);

@@ -7,12 +7,14 @@ namespace classcam::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 6> kCommands = {{{Command::status, "status"},
+constexpr std::array<std::pair<Command, std::string_view>, 8> kCommands = {{{Command::status, "status"},
                                                                             {Command::start, "start"},
                                                                             {Command::stop, "stop"},
                                                                             {Command::bookmark, "bookmark"},
                                                                             {Command::snapshot, "snapshot"},
-                                                                            {Command::enroll, "enroll"}}};
+                                                                            {Command::enroll, "enroll"},
+                                                                            {Command::live_start, "live_start"},
+                                                                            {Command::live_stop, "live_stop"}}};
 
 std::string known() {
   std::string s;
@@ -62,7 +64,10 @@ Result<Request> parse_request(std::string_view line) {
   }
   if (!found) return Error{"unknown command \"" + name + "\" (expected one of: " + known() + ")"};
 
-  const char* allowed = r.cmd == Command::start ? "title" : r.cmd == Command::bookmark ? "label" : nullptr;
+  const char* allowed = r.cmd == Command::start        ? "title"
+                        : r.cmd == Command::bookmark   ? "label"
+                        : r.cmd == Command::live_start ? "max_s"
+                                                       : nullptr;
   for (const auto& [key, value] : j.items()) {
     const bool enroll_field = r.cmd == Command::enroll && (key == "hub" || key == "code");
     if (key != "cmd" && !enroll_field && (allowed == nullptr || key != allowed)) {
@@ -82,6 +87,13 @@ Result<Request> parse_request(std::string_view line) {
     if (!t) return t.error();
     r.title = *t;
   }
+  if (r.cmd == Command::live_start && j.contains("max_s")) {
+    const auto& v = j["max_s"];
+    if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > kMaxLiveSeconds) {
+      return Error{"\"max_s\" must be a whole number of seconds from 1 to " + std::to_string(kMaxLiveSeconds)};
+    }
+    r.max_s = static_cast<std::uint32_t>(v.get<std::int64_t>());
+  }
   if (r.cmd == Command::bookmark) {
     auto l = text_field(j, "label");
     if (!l) return l.error();
@@ -96,6 +108,7 @@ Json encode_request(const Request& r) {
   if (r.label) j["label"] = *r.label;
   if (r.hub) j["hub"] = *r.hub;
   if (r.code) j["code"] = *r.code;
+  if (r.max_s) j["max_s"] = *r.max_s;
   return j;
 }
 

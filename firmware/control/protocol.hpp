@@ -9,9 +9,12 @@
 //   {"cmd": "bookmark", "label": "group work"}     label optional
 //   {"cmd": "snapshot"}
 //   {"cmd": "enroll", "hub": "https://hub.school.example:8443", "code": "7KQ2M-..."}
+//   {"cmd": "live_start", "max_s": 600}               max_s optional (default 3600): live to the hub
+//   {"cmd": "live_stop"}
 //
 // Responses carry "ok": true with the command's fields, or "ok": false with "error": what went wrong.
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,15 +29,17 @@ using protocol::Json;
 inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 inline constexpr std::size_t kMaxTextLength = 200;  // titles and labels
 
-enum class Command { status, start, stop, bookmark, snapshot, enroll };
+enum class Command { status, start, stop, bookmark, snapshot, enroll, live_start, live_stop };
+inline constexpr std::uint32_t kMaxLiveSeconds = 8 * 3600;
 std::string_view to_string(Command c);
 
 struct Request {
   Command cmd = Command::status;
-  std::optional<std::string> title;  // start
-  std::optional<std::string> label;  // bookmark
-  std::optional<std::string> hub;    // enroll: the hub's URL
-  std::optional<std::string> code;   // enroll: the pairing code
+  std::optional<std::string> title;    // start
+  std::optional<std::string> label;    // bookmark
+  std::optional<std::string> hub;      // enroll: the hub's URL
+  std::optional<std::string> code;     // enroll: the pairing code
+  std::optional<std::uint32_t> max_s;  // live_start: live stops by itself after this long
 };
 
 // Validates one request line; the Error is the text sent back to the client.

@@ -71,6 +71,8 @@ std::string usage() {
          "  snapshot [-o FILE]     save a JPEG of the current picture (FILE \"-\" writes it to stdout)\n"
          "  enroll --hub URL --code CODE\n"
          "                         enrol this unit with a hub, using the pairing code a technician got there\n"
+         "  live start [--max-s N] stream live to the hub (N seconds, default 3600); the LED shows it\n"
+         "  live stop              end live\n"
          "options:\n"
          "  --socket PATH          classcamd's control socket (default /run/classcam/classcamd.sock)\n"
          "  --config FILE          take the socket from this classcamd configuration\n"
@@ -249,6 +251,24 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       err << "classcamctl: enroll needs --hub URL and --code CODE\n" << usage();
       return kExitUsage;
     }
+  } else if (cmd == "live" && rest.size() >= 2 && rest[1] == "start") {
+    req.cmd = control::Command::live_start;
+    timeout = 30s;  // ICE gathering and the hub's answer
+    if (rest.size() >= 4 && rest[2] == "--max-s") {
+      try {
+        req.max_s = static_cast<std::uint32_t>(std::stoul(rest[3]));
+      } catch (const std::exception&) {
+        err << "classcamctl: --max-s needs a number of seconds\n";
+        return kExitUsage;
+      }
+      if (too_many(4)) return kExitUsage;
+    } else if (too_many(2)) {
+      return kExitUsage;
+    }
+  } else if (cmd == "live" && rest.size() >= 2 && rest[1] == "stop") {
+    if (too_many(2)) return kExitUsage;
+    req.cmd = control::Command::live_stop;
+    timeout = 15s;
   } else {
     err << "classcamctl: unknown command '" << cmd << "'\n" << usage();
     return kExitUsage;
@@ -322,6 +342,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       out << fmt::format("Enrolled with {} as {} (\"{}\"); connecting to the hub\n", str(r, "hub_url"),
                          str(r, "unit_id"), str(r, "unit_name"));
       break;
+    case control::Command::live_start: out << "Live: " << str(r, "live_id") << " (the LED shows it)\n"; break;
+    case control::Command::live_stop: out << "Live stopped\n"; break;
   }
   return kExitOk;
 }

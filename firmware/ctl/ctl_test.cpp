@@ -226,3 +226,25 @@ TEST(Ctl, EnrollAsksTheDaemonAndStatusShowsHubLinkAndUploads) {
   EXPECT_NE(r.out.find("  hub       not enrolled (classcamctl enroll --hub URL --code CODE)\n"), std::string::npos)
       << r.out;
 }
+
+TEST(Ctl, LiveStartAndStop) {
+  Fake fake;
+  fake.response = {{"ok", true}, {"live_id", "7d0e4c2a-live"}};
+  auto r = run_ctl(fake, {"live", "start", "--max-s", "600"});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"live_start","max_s":600})"));
+  EXPECT_EQ(r.out, "Live: 7d0e4c2a-live (the LED shows it)\n");
+  r = run_ctl(fake, {"live", "start"});
+  EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"live_start"})"));
+  fake.response = {{"ok", true}};
+  r = run_ctl(fake, {"live", "stop"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"live_stop"})"));
+  EXPECT_EQ(r.out, "Live stopped\n");
+  fake.response = {{"ok", false}, {"error", "not enrolled: live needs the hub (classcamctl enroll)"}};
+  r = run_ctl(fake, {"live", "start"});
+  EXPECT_EQ(r.code, kExitRefused);
+  EXPECT_NE(r.err.find("not enrolled"), std::string::npos) << r.err;
+  EXPECT_EQ(run_ctl(fake, {"live", "start", "--max-s", "soon"}).code, kExitUsage);
+  EXPECT_EQ(run_ctl(fake, {"live"}).code, kExitUsage);
+}

@@ -53,11 +53,14 @@ Daemon::Daemon(boost::asio::io_context& io, config::UnitConfig config, std::uniq
       unit_id_(read_unit_id(config_.unit.state_dir)),
       button_(std::move(button)),
       led_(std::move(led)),
+      led_timer_(io),
       notifier_(io) {}
 
 Daemon::~Daemon() {
   // Worker-pool jobs post back to the loop and use the spool: let them finish before anything goes.
   server_.reset();
+  led_timer_.cancel();
+  live_.reset();
   if (uploader_) uploader_->stop();
   if (agent_) agent_->stop();
   pool_.join();
@@ -95,9 +98,17 @@ void Daemon::start() {
     logger()->error("capture is not possible: {}", selection.error().message);
   }
 
+  live_ = std::make_unique<live::Service>(
+      live::Service::Deps{io_,
+                          config_,
+                          selection,
+                          [this]() -> GstElement* { return controller_ ? controller_->recording_pipeline() : nullptr; },
+                          {}});
   controller_ = std::make_unique<session::Controller>(session::Controller::Deps{io_, pool_, *spool_, config_, unit_id_},
                                                       std::move(selection));
   controller_->on_change([this] { on_change(); });
+  // Live's state goes into UnitState (and so the hub, the LED and status) through the controller.
+  live_->on_change([this] { controller_->set_live(live_->info()); });
   schedule_ = std::make_unique<schedule::ScheduleRunner>(schedule::ScheduleRunner::Deps{
       io_, pool_, *controller_, config_.unit.state_dir / "schedule.json", unit_id_, [] { return util::now_utc(); }});
   schedule_->start();
@@ -143,8 +154,10 @@ void Daemon::start_link() {
       [this](const std::string& id, std::string jpeg, std::function<void(Result<std::string>)> done) {
         send_snapshot(id, std::move(jpeg), std::move(done));
       });
+  agent_->set_live(live_.get());
 
   const auto url = net::parse_url(enrollment_->hub_url);
+  if (url) live_->set_hub(live::HubAccess{*url, enroll::ca_file(config_.unit.state_dir), enrollment_->api_token});
   if (!url) {
     logger()->error("enrolment: {}; segments are not uploaded", url.error().message);
   } else if (!config_.upload.enabled) {
@@ -204,8 +217,35 @@ void Daemon::send_snapshot(const std::string& command_id, std::string jpeg,
 
 void Daemon::on_change() {
   const auto s = controller_->unit_state();
-  led_->set(session::recording_led_on(s, controller_->taking_snapshot()));
+  update_led();
   notifier_.status(describe_state(s));
+  // A recording that started or ended carries live from now on (or no longer does).
+  if (live_) live_->recording_changed();
+}
+
+void Daemon::update_led() {
+  const auto s = controller_->unit_state();
+  const bool lit = session::recording_led_on(s, controller_->taking_snapshot());
+  if (!lit || !s.streaming) {
+    led_timer_.cancel();
+    led_blinking_ = false;
+    led_->set(lit);
+    return;
+  }
+  // Live: lit, with a short dark wink every 1.5 s, so the room can tell live from recording alone
+  // (session/led.hpp: the LED is never off while live runs, only this pattern).
+  if (led_blinking_) return;
+  led_blinking_ = true;
+  led_tick(true);
+}
+
+void Daemon::led_tick(bool lit) {
+  led_->set(lit);
+  led_timer_.expires_after(lit ? std::chrono::milliseconds(1350) : std::chrono::milliseconds(150));
+  led_timer_.async_wait([this, lit](const boost::system::error_code& ec) {
+    if (ec || !led_blinking_) return;
+    led_tick(!lit);
+  });
 }
 
 void Daemon::on_gesture(const gpio::Gesture& g) {
@@ -234,6 +274,7 @@ void Daemon::shutdown(const std::string& reason, std::function<void()> done) {
   notifier_.stopping();
   logger()->info("shutting down: {}", reason);
   if (schedule_) schedule_->stop();
+  if (live_) live_->stop(std::nullopt, [](Status) {});
   if (!controller_) {
     done();
     return;
@@ -280,6 +321,16 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
       controller_->snapshot([reply](Result<std::string> jpeg) {
         reply(jpeg ? control::ok_response({{"bytes", jpeg->size()}, {"jpeg_base64", util::base64_encode(*jpeg)}})
                    : control::error_response(jpeg.error().message));
+      });
+      return;
+    case Command::live_start:
+      live_->start({std::nullopt, r.max_s.value_or(3600), "started with classcamctl"}, [reply](Result<std::string> id) {
+        reply(id ? control::ok_response({{"live_id", *id}}) : control::error_response(id.error().message));
+      });
+      return;
+    case Command::live_stop:
+      live_->stop(std::nullopt, [reply](Status st) {
+        reply(st ? control::ok_response() : control::error_response(st.error().message));
       });
       return;
   }

@@ -7,6 +7,7 @@
 // Threading: the Daemon and everything it owns live on the io_context thread, except the worker pool
 // (fsync, hashing, JPEG encoding, previews), which posts its results back.
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 
 #include <functional>
@@ -20,6 +21,7 @@
 #include "firmware/gpio/gestures.hpp"
 #include "firmware/gpio/gpio.hpp"
 #include "firmware/link/agent.hpp"
+#include "firmware/live/service.hpp"
 #include "firmware/schedule/runner.hpp"
 #include "firmware/session/button.hpp"
 #include "firmware/session/controller.hpp"
@@ -63,6 +65,8 @@ class Daemon {
   control::Json schedule_status() const;
   void on_gesture(const gpio::Gesture& g);
   void on_change();
+  void update_led();
+  void led_tick(bool lit);
   // Starts the link to the hub when the unit is enrolled (at start, and right after an enrolment).
   void start_link();
   void send_snapshot(const std::string& command_id, std::string jpeg, std::function<void(Result<std::string>)> done);
@@ -77,6 +81,9 @@ class Daemon {
   std::unique_ptr<session::Controller> controller_;
   std::unique_ptr<schedule::ScheduleRunner> schedule_;
   std::unique_ptr<link::Agent> agent_;
+  std::unique_ptr<live::Service> live_;
+  boost::asio::steady_timer led_timer_;  // the live pattern
+  bool led_blinking_ = false;
   std::unique_ptr<uploader::Uploader> uploader_;
   std::optional<protocol::EnrollResponse> enrollment_;
   std::unique_ptr<gpio::ButtonGestures> gestures_;

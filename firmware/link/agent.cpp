@@ -54,6 +54,9 @@ Agent::Agent(Deps deps, MqttSettings mqtt)
                          },
                          [this](bool up) {
                            if (up) send_telemetry();
+                         },
+                         [this](const protocol::LiveStatus& s) {
+                           if (live_) live_->on_live_status(s);
                          }});
 }
 
@@ -112,6 +115,7 @@ void Agent::send_telemetry() {
                     t.uptime_s = read_uptime_s();
                     t.software_version = std::string(kVersion);
                     if (st.reason) t.last_error = st.reason;
+                    if (st.live) t.live_viewers = st.live->viewers;
                     if (upload_info_) {
                       auto [rate, err] = upload_info_();
                       t.upload_rate_bps = rate;
@@ -243,8 +247,34 @@ void Agent::on_command(const protocol::Command& c) {
                : "no schedule received yet");
       return;
     }
-    case CommandAction::stream_start:
-    case CommandAction::stream_stop: answer(c, CommandStatus::rejected, "not supported yet"); return;
+    case CommandAction::stream_start: {
+      if (live_ == nullptr) {
+        answer(c, CommandStatus::rejected, "live is not available on this unit");
+        return;
+      }
+      // Answered ok once the hub answered the offer 201 (docs/live.md), with the live_id as detail.
+      live_->start({c.args.live_id, c.args.max_s.value_or(3600), c.args.reason.value_or("asked by the hub")},
+                   [this, c, alive](Result<std::string> r) {
+                     if (!alive.lock()) return;
+                     if (r) {
+                       answer(c, CommandStatus::ok, *r);
+                     } else {
+                       answer(c, CommandStatus::failed, r.error().message);
+                     }
+                   });
+      return;
+    }
+    case CommandAction::stream_stop: {
+      if (live_ == nullptr) {
+        answer(c, CommandStatus::rejected, "live is not available on this unit");
+        return;
+      }
+      live_->stop(c.args.live_id, [this, c, alive](Status stopped) {
+        if (!alive.lock()) return;
+        answer(c, stopped ? CommandStatus::ok : CommandStatus::failed, stopped ? "" : stopped.error().message);
+      });
+      return;
+    }
   }
 }
 

@@ -20,6 +20,7 @@
 #include "common/protocol/json_reader.hpp"
 #include "firmware/link/command_book.hpp"
 #include "firmware/link/mqtt_link.hpp"
+#include "firmware/live/service.hpp"
 #include "firmware/schedule/runner.hpp"
 #include "firmware/session/controller.hpp"
 #include "firmware/spool/service.hpp"
@@ -49,6 +50,8 @@ class Agent {
   void stop();
 
   void set_snapshot_sink(SnapshotSink sink) { snapshot_sink_ = std::move(sink); }
+  // Live (stream_start / stream_stop, the hub's LiveStatus); unset: those commands are refused.
+  void set_live(live::Service* live) { live_ = live; }
   // Upload progress for telemetry (bytes per second while uploading) and the last upload error.
   void set_upload_info(std::function<std::pair<std::optional<std::uint64_t>, std::string>()> f) {
     upload_info_ = std::move(f);
@@ -74,6 +77,7 @@ class Agent {
   boost::asio::steady_timer telemetry_timer_;
   std::set<std::string> in_flight_;
   SnapshotSink snapshot_sink_;
+  live::Service* live_ = nullptr;
   std::function<std::pair<std::optional<std::uint64_t>, std::string>()> upload_info_;
   bool running_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

@@ -98,7 +98,7 @@ TEST(MqttLink, PublishesRetainedStateReceivesCommandsAndSchedulesAndSaysOfflineO
   link::MqttLink link(loop.io, settings(broker, broker.port()),
                       {[&](const protocol::Command& c) { commands.push_back(c); },
                        [&](const std::string&, const Error& e) { bad.push_back(e.message); },
-                       [&](const protocol::Schedule& s) { schedules.push_back(s); }, nullptr});
+                       [&](const protocol::Schedule& s) { schedules.push_back(s); }, nullptr, nullptr});
   link.publish(state(protocol::RecorderState::idle));
   link.start();
   ASSERT_TRUE(loop.run_until([&] { return link.status().connected; }, 10s)) << link.status().last_error;
@@ -133,7 +133,7 @@ TEST(MqttLink, ACutConnectionFiresTheWillThenReconnectsRestatesAndDeliversWhatWa
   int ups = 0;
   int downs = 0;
   link::MqttLink link(loop.io, settings(broker, proxy.port()),
-                      {nullptr, nullptr, nullptr, [&](bool up) { up ? ++ups : ++downs; }});
+                      {nullptr, nullptr, nullptr, [&](bool up) { up ? ++ups : ++downs; }, nullptr});
   link.publish(state(protocol::RecorderState::recording));
   link.start();
   ASSERT_TRUE(loop.run_until([&] { return last_state(hub) == protocol::RecorderState::recording; }, 10s));

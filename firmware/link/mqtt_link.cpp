@@ -263,6 +263,8 @@ void MqttLink::on_connect(mosquitto* m, void* self_ptr, int rc) {
   // Subscribed on every connect, so the subscriptions come back after a reconnect.
   mosquitto_subscribe(m, nullptr, commands.c_str(), 1);
   mosquitto_subscribe(m, nullptr, schedule.c_str(), 1);
+  const auto live = protocol::topic(self->settings_.unit_id, protocol::Channel::live);
+  mosquitto_subscribe(m, nullptr, live.c_str(), 1);
   {
     const std::lock_guard lock(self->mutex_);
     self->connected_ = true;
@@ -310,6 +312,18 @@ void MqttLink::on_message(mosquitto* /*m*/, void* self_ptr, const mosquitto_mess
       return;
     }
     boost::asio::post(self->io_, [h = self->handlers_.schedule, s = std::move(*s), alive] {
+      if (alive.lock() && h) h(s);
+    });
+  } else if (parsed->channel == protocol::Channel::live) {
+    // A cleared retained message: no live runs (nobody watches).
+    protocol::LiveStatus none;
+    none.unit_id = self->settings_.unit_id;
+    auto s = payload.empty() ? Result<protocol::LiveStatus>(none) : protocol::decode<protocol::LiveStatus>(payload);
+    if (!s) {
+      logger()->warn("MQTT: live status refused: {}", s.error().message);
+      return;
+    }
+    boost::asio::post(self->io_, [h = self->handlers_.live, s = std::move(*s), alive] {
       if (alive.lock() && h) h(s);
     });
   }

@@ -61,6 +61,7 @@ class MqttLink {
     std::function<void(const std::string& raw, const Error&)> bad_command;  // undecodable payload
     std::function<void(const protocol::Schedule&)> schedule;
     std::function<void(bool connected)> connection;
+    std::function<void(const protocol::LiveStatus&)> live;  // the hub's retained LiveStatus (docs/live.md)
   };
   MqttLink(boost::asio::io_context& io, MqttSettings settings, Handlers handlers);
   ~MqttLink();  // stop()

@@ -86,7 +86,24 @@ protocol::UnitState Controller::unit_state() const {
     s.session_id = active_->info.session_id;
     s.observation_id = active_->info.observation_id;
   }
+  s.streaming = live_.has_value();
+  s.live = live_;
   return s;
+}
+
+void Controller::set_live(std::optional<protocol::LiveInfo> live) {
+  if (live == live_) return;
+  live_ = std::move(live);
+  notify();
+}
+
+GstElement* Controller::recording_pipeline() const {
+  // Only once the recording runs (its first segment is being written) and until it is finalised: a
+  // live branch attaches to a pipeline that is PLAYING and carries media.
+  if (!active_ || !active_->recorder || !active_->recorder->active()) return nullptr;
+  const auto st = sm_.state();
+  if (st != RecorderState::recording && st != RecorderState::stopping) return nullptr;
+  return active_->recorder->pipeline();
 }
 
 std::optional<SessionProgress> Controller::progress() const {

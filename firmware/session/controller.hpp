@@ -75,6 +75,10 @@ class Controller {
   void shutdown(const std::string& reason, std::function<void()> done);
 
   protocol::UnitState unit_state() const;
+  // What live runs (firmware/live), for UnitState.streaming and .live (and so the LED); nullopt: none.
+  void set_live(std::optional<protocol::LiveInfo> live);
+  // The running recording's pipeline for a live branch, null when none records.
+  GstElement* recording_pipeline() const;
   std::optional<SessionProgress> progress() const;
   bool taking_snapshot() const { return preview_running_; }
   const Result<capture::Selection>& selection() const { return selection_; }
@@ -123,6 +127,7 @@ class Controller {
   std::vector<std::function<void(const protocol::Event&)>> event_observers_;
   std::vector<Done<std::string>> snapshot_waiters_;
   bool preview_running_ = false;
+  std::optional<protocol::LiveInfo> live_;
   bool launch_after_preview_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -14,7 +14,8 @@ using classcam::fuzz::check;
 
 namespace {
 bool same(const control::Request& a, const control::Request& b) {
-  return a.cmd == b.cmd && a.title == b.title && a.label == b.label && a.hub == b.hub && a.code == b.code;
+  return a.cmd == b.cmd && a.title == b.title && a.label == b.label && a.hub == b.hub && a.code == b.code &&
+         a.max_s == b.max_s;
 }
 }  // namespace
 
