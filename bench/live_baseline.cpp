@@ -3,7 +3,7 @@
 // baseline) and a quiet Opus tone straight to the page, WHEP-style, with no unit and no hub in between:
 // what glass to glass costs on this machine before classcam adds anything.
 //   bench_live_baseline --listen IP:PORT --page bench/live/baseline.html [--width 1280 --height 720
-//                       --fps 30 --kbps 1000 --no-audio]
+//                       --fps 30 --kbps 1000 --profile constrained-baseline|high --no-audio]
 // Plain HTTP: only the bench's own namespace reaches it. GET / gives the page, POST /whep an answer.
 //
 // Threading: GStreamer and the Peers live on the io_context thread (main); the HTTP server runs on a
@@ -39,6 +39,7 @@ struct Options {
   std::uint16_t port = 0;
   std::string page;
   unsigned width = 1280, height = 720, fps = 30, kbps = 1000;
+  std::string profile = "constrained-baseline";  // "high": the recording's own profile
   bool audio = true;
 };
 
@@ -70,10 +71,10 @@ class Baseline {
     std::string d = fmt::format(
         "videotestsrc is-live=true pattern=ball motion=sweep ! video/x-raw,format=I420,width={},height={},"
         "framerate={}/1 ! identity name=strip ! x264enc tune=zerolatency speed-preset=veryfast bitrate={} "
-        "key-int-max={} ! video/x-h264,profile=constrained-baseline ! rtph264pay pt={} ssrc=1111 "
+        "key-int-max={} ! video/x-h264,profile={} ! rtph264pay pt={} ssrc=1111 "
         "config-interval=-1 aggregate-mode=zero-latency ! application/x-rtp,media=video,encoding-name=H264,"
         "payload={},clock-rate=90000,ssrc=(uint)1111,packetization-mode=(string)1 ! queue name=vout",
-        o_.width, o_.height, o_.fps, o_.kbps, 2 * o_.fps, vpt, vpt);
+        o_.width, o_.height, o_.fps, o_.kbps, 2 * o_.fps, o_.profile, vpt, vpt);
     if (o_.audio && apt >= 0) {
       d += fmt::format(
           " audiotestsrc is-live=true wave=sine volume=0.05 ! audioconvert ! audioresample ! opusenc ! "
@@ -220,6 +221,8 @@ int main(int argc, char** argv) {
         o.fps = static_cast<unsigned>(std::stoi(value()));
       } else if (a == "--kbps") {
         o.kbps = static_cast<unsigned>(std::stoi(value()));
+      } else if (a == "--profile") {
+        o.profile = value();
       } else if (a == "--no-audio") {
         o.audio = false;
       } else {
