@@ -22,7 +22,8 @@ const browser = await chromium.launch({
     "--autoplay-policy=no-user-gesture-required"],
 });
 try {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 1280, height: 800 } });
+  // bypassCSP: the hub's pages allow only their own scripts; the reader is the bench's, injected.
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, bypassCSP: true, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
   if (cfg.login) {
     await page.goto(cfg.login.page);

@@ -81,7 +81,7 @@ Status Service::launch() {
       if (!alive.expired()) fail("the live-only pipeline failed: " + why);
     };
     own_pipeline_ = std::make_unique<capture::Recorder>(deps_.io, plan.description, deps_.config.video.privacy_zones,
-                                                        std::move(ev));
+                                                        std::move(ev), deps_.config.video.latency_strip);
     return own_pipeline_->start();
   }
   return start_sender(recording);
