@@ -33,6 +33,12 @@ std::uint64_t key(const sockaddr_in& a) { return (static_cast<std::uint64_t>(a.s
 int udp_socket() {
   const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) throw std::runtime_error("UdpImpairRelay: socket failed");
+  // A deep receive buffer: a relay thread that a loaded machine starves for a while must not add
+  // losses of its own to the ones it was asked for (FORCE, as root, goes past rmem_max).
+  const int bytes = 4 * 1024 * 1024;
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
   return fd;
 }
 
