@@ -339,8 +339,9 @@ double cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-// Fan-out cost: the process's CPU (hub, the unit's encoder and the receiving viewers together, so an
-// upper bound for the hub) with 1 and with 10 receive-only viewers that do not decode.
+// Ten viewers all keep receiving; and, printed for docs/hub.md, the fan-out cost: the process's CPU
+// (hub, the unit's encoder and the receiving viewers together, so an upper bound for the hub) with 1 and
+// with 10 receive-only viewers that do not decode.
 TEST_F(LiveTest, TenViewersCostLittleMoreThanOne) {
   auto u = make_unit(loop);
   start_unit_live(*u);
@@ -376,8 +377,8 @@ TEST_F(LiveTest, TenViewersCostLittleMoreThanOne) {
       "(hub and receiving viewer together)\n",
       one, ten, (ten - one) / 9);
   EXPECT_EQ(hub.service().live().viewers("room-12"), 10u);
-  // Goal (issue 12): the hub alone <= 3 % of a core per extra viewer; this figure holds both ends.
-  EXPECT_LT((ten - one) / 9, 6.0);
+  // The figure is printed, not asserted: performance goals live in benchmarks (issue 12's goal, the hub
+  // alone <= 3 % of a core per extra viewer, is for bench/live.sh), never in timed unit tests.
 }
 
 // Over a real Mosquitto: a teacher's viewer makes the hub send stream_start; the "unit" answers with its
