@@ -61,8 +61,13 @@ void Service::start(const StartRequest& request, std::function<void(Result<std::
     stop(std::nullopt, [](Status) {});
   });
   logger()->info("live starting ({})", request.reason.empty() ? "no reason given" : request.reason);
+  // Launch first, then tell the observers: they reach recording_changed() (through the controller and
+  // the daemon), which before launch() would see no host yet and launch a second branch of its own.
+  if (auto st = launch(); !st) {
+    fail(st.error().message);
+    return;
+  }
   notify();
-  if (auto st = launch(); !st) fail(st.error().message);
 }
 
 Status Service::launch() {
