@@ -118,11 +118,17 @@ Status Branch::build() {
   const auto& o = options_;
   std::string d;
   if (s.video.tee) {
-    // config-interval=-1: SPS/PPS before every IDR, so a receiver joining mid-stream can decode.
-    // Only packetization-mode=1 is pinned: Chromium accepts the encoder's own profile-level-id.
+    // SPS/PPS before every IDR access unit, so a receiver joining mid-stream can decode: inserted by
+    // h264parse, which does it once per access unit. rtph264pay's config-interval=-1 does it before
+    // every IDR *slice*: with x264's sliced threads (two or more slices a frame) that puts a PPS between
+    // the slices, and a byte-stream parser downstream (the hub's) then splits the frame in two and the
+    // picture decodes with all but its last slice missing (docs/live.md, "Slices").
+    // It stays avc so the payloader names the stream's profile-level-id in the offer. Only
+    // packetization-mode=1 is pinned: Chromium accepts the encoder's own profile-level-id.
     d += fmt::format(
         "queue name=live_vq leaky=downstream max-size-buffers=0 max-size-bytes=0 max-size-time={} ! "
-        "rtph264pay name=live_vpay config-interval=-1 aggregate-mode=zero-latency mtu=1200 pt={} ssrc={} ! "
+        "h264parse config-interval=-1 ! video/x-h264,stream-format=avc,alignment=au ! "
+        "rtph264pay name=live_vpay config-interval=0 aggregate-mode=zero-latency mtu=1200 pt={} ssrc={} ! "
         "capsfilter name=live_vcaps caps=\"application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,"
         "payload={},ssrc=(uint){},packetization-mode=(string)1\"",
         o.queue_ns, o.video_pt, o.video_ssrc, o.video_pt, o.video_ssrc);

@@ -55,9 +55,10 @@ LiveRights live_rights(const Principal& p, const LiveFacts& f) {
     r.moderate = true;
     return r;
   }
-  if (p.is(Caller::coach) && f.observation_id &&
-      std::find(f.observation_coach_ids.begin(), f.observation_coach_ids.end(), p.id) !=
-          f.observation_coach_ids.end()) {
+  // Invited: a coach, or a fellow teacher invited as one (the observation form offers both).
+  const auto& invited = f.observation_id ? f.observation_coach_ids : f.invited_ids;
+  if ((p.is(Caller::coach) || p.is(Caller::teacher)) &&
+      std::find(invited.begin(), invited.end(), p.id) != invited.end()) {
     r.watch = true;
     r.talk = true;
     r.needs_consent = true;

@@ -129,6 +129,8 @@ TEST(Policy, LiveTheLessonsTeacherAndInvitedCoachesTechniciansPreviewNobodyElse)
   const auto coach = live_rights(person(Caller::coach, "c-1"), f);
   EXPECT_TRUE(coach.watch && coach.talk && coach.needs_consent && !coach.moderate);
   EXPECT_FALSE(live_rights(person(Caller::coach, "c-2"), f).any());
+  f.observation_coach_ids.push_back("t-peer");
+  EXPECT_TRUE(live_rights(person(Caller::teacher, "t-peer"), f).talk) << "a fellow teacher invited as a coach";
   EXPECT_FALSE(live_rights(person(Caller::admin, "a-1"), f).any());
   const auto tech = live_rights(person(Caller::technician, "x-1"), f);
   EXPECT_TRUE(tech.preview && !tech.watch && !tech.talk);
@@ -137,6 +139,15 @@ TEST(Policy, LiveTheLessonsTeacherAndInvitedCoachesTechniciansPreviewNobodyElse)
   f.observation_id.reset();
   EXPECT_TRUE(live_rights(person(Caller::teacher, "t-default"), f).moderate);
   EXPECT_FALSE(live_rights(person(Caller::coach, "c-1"), f).any());
+  // ... and those the room's teacher invited to it, a fellow teacher among them.
+  f.invited_ids = {"c-2", "t-peer"};
+  const auto invited = live_rights(person(Caller::coach, "c-2"), f);
+  EXPECT_TRUE(invited.watch && invited.talk && invited.needs_consent && !invited.moderate);
+  EXPECT_TRUE(live_rights(person(Caller::teacher, "t-peer"), f).watch);
+  EXPECT_FALSE(live_rights(person(Caller::coach, "c-1"), f).any());
+  f.observation_id = "obs-1";
+  EXPECT_FALSE(live_rights(person(Caller::coach, "c-2"), f).any()) << "a manual session's invites end with it";
+  f.observation_id.reset();
   f.in_room = false;
   EXPECT_FALSE(live_rights(person(Caller::teacher, "t-default"), f).any());
 }

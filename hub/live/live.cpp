@@ -10,6 +10,7 @@
 #include <atomic>
 #include <future>
 #include <mutex>
+#include <set>
 
 #include "common/log/log.hpp"
 #include "common/util/time.hpp"
@@ -201,7 +202,12 @@ GstFlowReturn on_audio_sample(GstAppSink* sink, gpointer data) {
 // Streaming thread: an incoming ingest pad goes to its depayloader and appsink.
 void link_ingest_pad(const std::shared_ptr<Fanout>& fanout, GstElement* webrtc, GstPad* pad) {
   const std::string media = pad_media(pad);
-  const char* desc = media == "video"   ? "rtph264depay ! h264parse config-interval=-1 ! "
+  // The depayloader makes access units by RTP timestamp and marker (avc), which holds even for a sender
+  // that puts SPS/PPS between a frame's slices (rtph264pay config-interval=-1 does): asked for
+  // byte-stream access units it splits such a frame in two. h264parse then puts SPS/PPS once before
+  // every IDR access unit for the viewers, whose payloaders insert none (docs/live.md, "Slices").
+  const char* desc = media == "video"   ? "rtph264depay ! video/x-h264,stream-format=avc,alignment=au ! "
+                                          "h264parse config-interval=-1 ! "
                                           "video/x-h264,stream-format=byte-stream,alignment=au ! "
                                           "appsink name=sink sync=false max-buffers=60 drop=true"
                      : media == "audio" ? "rtpopusdepay ! appsink name=sink sync=false max-buffers=60 drop=true"
@@ -293,8 +299,22 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
   LiveHooks hooks;
   std::map<std::string, std::unique_ptr<Ingest>> ingests;
   std::map<std::string, std::unique_ptr<Pending>> pending;
-  // Consent per unit: the observation it was given for ("" for a manual session) and when.
-  std::map<std::string, std::pair<std::string, util::TimePoint>> consent;
+  // Per unit, what the lesson under way holds: the teacher's consent, whom they invited (a manual
+  // session) and who asks to watch. A session is its observation's id ("" for a manual one); a new
+  // lesson, or 12 hours, starts afresh. In memory only: a hub restart asks the teacher again.
+  struct Ask {
+    std::string name;
+    util::TimePoint since;
+  };
+  struct Session {
+    std::string key;
+    util::TimePoint started{};
+    bool consent = false;
+    std::vector<std::string> invited;
+    std::map<std::string, Ask> asks;  // user id ->
+    std::set<std::string> removed;    // whose view the teacher ended: not let back in unless accepted again
+  };
+  std::map<std::string, Session> sessions;
   bool stopped = false;
 
   template <typename F>
@@ -310,7 +330,26 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     return o;
   }
 
+  // The unit's session for the lesson `f` describes, started afresh when the lesson changed.
+  Session& session(const std::string& unit_id, const access::LiveFacts& f) {
+    Session& ses = sessions[unit_id];
+    const std::string key = f.observation_id.value_or("");
+    const auto now = util::now_utc();
+    if (ses.started == util::TimePoint{} || ses.key != key || now - ses.started >= std::chrono::hours(12)) {
+      ses = Session{};
+      ses.key = key;
+      ses.started = now;
+    }
+    return ses;
+  }
+
   access::LiveFacts facts(const std::string& unit_id) {
+    access::LiveFacts f = lesson_facts(unit_id);
+    if (!f.observation_id) f.invited_ids = session(unit_id, f).invited;
+    return f;
+  }
+
+  access::LiveFacts lesson_facts(const std::string& unit_id) {
     access::LiveFacts f;
     const auto unit = store.unit(unit_id);
     if (!unit || unit->revoked || !unit->room_id) return f;
@@ -334,15 +373,13 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     return f;
   }
 
-  bool consent_holds(const std::string& unit_id, const access::LiveFacts& f) {
-    const auto it = consent.find(unit_id);
-    if (it == consent.end()) return false;
-    const bool same_lesson = it->second.first == f.observation_id.value_or("");
-    return same_lesson && util::now_utc() - it->second.second < std::chrono::hours(12);
-  }
+  bool consent_holds(const std::string& unit_id, const access::LiveFacts& f) { return session(unit_id, f).consent; }
 
   void give_consent(const std::string& unit_id, const access::LiveFacts& f) {
-    consent[unit_id] = {f.observation_id.value_or(""), util::now_utc()};
+    Session& ses = session(unit_id, f);
+    ses.consent = true;
+    for (const auto& [id, a] : ses.asks) ses.removed.erase(id);  // accepting someone's request lets them back
+    ses.asks.clear();
   }
 
   void publish(const std::string& unit_id) {
@@ -553,6 +590,11 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       return;
     }
     if (rights.moderate) give_consent(unit_id, f);
+    if (session(unit_id, f).removed.count(who.id) != 0) {
+      auditor.record(who, "live.refused", "unit", unit_id, "the teacher ended their view");
+      reply(http::problem(403, "the teacher ended your view of this lesson; ask again to be let back"));
+      return;
+    }
     if (rights.needs_consent && !consent_holds(unit_id, f)) {
       reply(http::problem(409, "the teacher has not accepted live for this lesson"));
       return;
@@ -606,7 +648,7 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     v->since_steady = SteadyClock::now();
     std::string desc = fmt::format(
         "appsrc name=v is-live=true format=time do-timestamp=true max-bytes=4000000 leaky-type=downstream ! "
-        "rtph264pay pt={0} ssrc={1} config-interval=-1 aggregate-mode=zero-latency ! "
+        "rtph264pay pt={0} ssrc={1} config-interval=0 aggregate-mode=zero-latency ! "
         "capsfilter name=vrtp caps=application/x-rtp,media=video,encoding-name=H264,clock-rate=90000,payload={0},"
         "ssrc=(uint){1},packetization-mode=(string)1",
         video_pt, kVideoSsrc);
@@ -754,12 +796,35 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     return true;
   }
 
-  protocol::Json status_json(const std::string& unit_id, const access::LiveRights& rights, const access::LiveFacts& f) {
+  protocol::Json status_json(const std::string& unit_id, const std::string& who_id, const access::LiveRights& rights,
+                             const access::LiveFacts& f) {
     protocol::Json j = {{"unit_id", unit_id},
                         {"state", "off"},
                         {"consent", consent_holds(unit_id, f)},
                         {"talker", nullptr},
                         {"talkback_muted", false}};
+    if (const auto unit = store.unit(unit_id); unit && unit->room_id) {
+      if (const auto room = store.room(*unit->room_id)) j["room_name"] = room->name;
+    }
+    protocol::Json may = protocol::Json::array();
+    if (rights.watch) may.push_back("watch");
+    if (rights.preview) may.push_back("preview");
+    if (rights.talk) may.push_back("talk");
+    if (rights.moderate) may.push_back("moderate");
+    j["you_may"] = may;
+    j["lesson"] = f.observation_id ? protocol::Json(*f.observation_id) : protocol::Json(nullptr);
+    if (rights.moderate) {
+      const Session& ses = session(unit_id, f);
+      protocol::Json asks = protocol::Json::array();
+      for (const auto& [id, a] : ses.asks)
+        asks.push_back({{"user_id", id}, {"name", a.name}, {"since", util::to_rfc3339_seconds(a.since)}});
+      j["requests"] = asks;
+      j["invited"] = ses.invited;
+    } else if (rights.needs_consent) {
+      const Session& ses = session(unit_id, f);
+      j["asked"] = ses.asks.count(who_id) != 0;
+      j["removed"] = ses.removed.count(who_id) != 0;
+    }
     if (pending.count(unit_id) != 0) j["state"] = "starting";
     auto it = ingests.find(unit_id);
     if (it == ingests.end()) {
@@ -939,7 +1004,7 @@ void Live::add_routes(http::Router& router) {
             reply(http::problem(403, "you may not watch this room live"));
             return;
           }
-          reply(http::json(200, s->status_json(unit_id, rights, f)));
+          reply(http::json(200, s->status_json(unit_id, who.id, rights, f)));
         });
       },
       "A unit's live state: viewers (for the teacher), consent, until");
@@ -959,6 +1024,8 @@ void Live::add_routes(http::Router& router) {
                 return;
               }
               s->auditor.record(who, "live.view.ended", "unit", unit_id, "ended the view of " + v->who.display_name);
+              // Ended means ended: the page would otherwise dial straight back in.
+              if (v->who.id != who.id) s->session(unit_id, s->facts(unit_id)).removed.insert(v->who.id);
               s->remove_viewer(unit_id, viewer_id, "ended by the teacher");
               reply(http::no_content());
             });
@@ -977,10 +1044,73 @@ void Live::add_routes(http::Router& router) {
           }
           s->give_consent(unit_id, f);
           s->auditor.record(who, "live.consent", "unit", unit_id, f.observation_id.value_or("manual session"));
-          reply(http::json(200, s->status_json(unit_id, rights, f)));
+          reply(http::json(200, s->status_json(unit_id, who.id, rights, f)));
         });
       },
       "The teacher accepts live for the lesson under way");
+
+  router.add_async(
+      "POST", "/api/v1/live/{unit_id}/requests", Access::only({Caller::coach, Caller::teacher}),
+      [s](http::Request& req, const http::Reply& reply) {
+        s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), reply] {
+          const auto f = s->facts(unit_id);
+          const auto rights = access::live_rights(who, f);
+          if (!rights.needs_consent) {
+            reply(rights.any() ? http::problem(409, "you need no one's consent to watch this room live")
+                               : http::problem(403, "you may not watch this room live"));
+            return;
+          }
+          if (!s->consent_holds(unit_id, f) || s->session(unit_id, f).removed.count(who.id) != 0) {
+            auto& asks = s->session(unit_id, f).asks;
+            if (asks.count(who.id) == 0) {
+              asks[who.id] = State::Ask{who.display_name, util::now_utc()};
+              s->auditor.record(who, "live.request", "unit", unit_id, f.observation_id.value_or("manual session"));
+            }
+          }
+          reply(http::json(200, s->status_json(unit_id, who.id, rights, f)));
+        });
+      },
+      "An invited coach asks the teacher to accept live for the lesson under way");
+
+  router
+      .add_async(
+          "POST", "/api/v1/live/{unit_id}/invites", Access::only({Caller::teacher}),
+          [s](http::Request& req, const http::Reply& reply) {
+            const auto body = protocol::Json::parse(req.body, nullptr, false);
+            if (!body.is_object() || !body.contains("user_id") || !body["user_id"].is_string()) {
+              reply(http::problem(400, "the body must be a JSON object with a string user_id", "user_id"));
+              return;
+            }
+            s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"),
+                          user_id = body["user_id"].get<std::string>(), reply] {
+              const auto f = s->facts(unit_id);
+              const auto rights = access::live_rights(who, f);
+              if (!rights.moderate) {
+                reply(http::problem(403, "only the room's teacher invites people to watch live"));
+                return;
+              }
+              if (f.observation_id) {
+                reply(
+                    http::problem(409, "an observation is under way: its invited coaches watch; invite people to it"));
+                return;
+              }
+              const auto user = s->store.user(user_id);
+              if (!user || user->disabled || (user->role != store::Role::coach && user->role != store::Role::teacher) ||
+                  user_id == who.id) {
+                reply(http::problem(400, "no coach or teacher " + user_id + " to invite", "user_id"));
+                return;
+              }
+              auto& ses = s->session(unit_id, f);
+              if (std::find(ses.invited.begin(), ses.invited.end(), user_id) == ses.invited.end())
+                ses.invited.push_back(user_id);
+              ses.removed.erase(user_id);
+              ses.consent = true;  // inviting someone to watch is consenting to it
+              s->auditor.record(who, "live.invite", "unit", unit_id, "invited " + user->display_name + " to watch");
+              reply(http::json(200, s->status_json(unit_id, who.id, rights, s->facts(unit_id))));
+            });
+          },
+          "The room's teacher invites a coach to watch a manual session live")
+      .with_body_limit(4096);
 }
 
 }  // namespace classcam::hub::live

@@ -42,6 +42,12 @@ Json observation_json(store::Store& store, const store::Observation& o, const ac
             {"created_at", api::time_text(o.created_at)},
             {"updated_at", api::time_text(o.updated_at)}};
   j["you_may"] = rights.change ? Json::array({"change"}) : Json::array();
+  // The room's cameras, so the pages can offer its live view while the lesson is under way.
+  Json units = Json::array();
+  for (const auto& u : store.units()) {
+    if (u.room_id == o.room_id && !u.revoked) units.push_back(u.id);
+  }
+  j["unit_ids"] = units;
   return j;
 }
 

@@ -35,7 +35,8 @@ void page_headers(http::Response& res) {
   res.headers.set("X-Frame-Options", "DENY");
   res.headers.set("Cross-Origin-Opener-Policy", "same-origin");
   res.headers.set("Cross-Origin-Resource-Policy", "same-origin");
-  res.headers.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+  // The microphone for the live view's push-to-talk, from the hub's own pages only (no frames anyway).
+  res.headers.set("Permissions-Policy", "camera=(), microphone=(self), geolocation=()");
 }
 
 const Asset* find_asset(std::string_view path) {

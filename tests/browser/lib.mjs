@@ -12,7 +12,9 @@ export const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--autoplay-policy=no-user-gesture-required"],
+    "--autoplay-policy=no-user-gesture-required",
+    // The live view's push-to-talk: a fake microphone (a beep), its permission granted.
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
 });
 
 let failures = 0;
@@ -40,8 +42,12 @@ export async function finish() {
 
 // A page for one person (signed in when `who` names one of cfg.people). Console errors are kept in
 // page.errors (CSP violations show up there); dialogs (confirmations) are accepted.
-export async function session(who, { width = 1280, height = 900 } = {}) {
-  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height }, locale: "en-GB", timezoneId: "Europe/London" });
+// `init` is a script run in every document before the page's own (bypassCSP lets it in: the pages
+// allow only their own scripts).
+export async function session(who, { width = 1280, height = 900, init = "" } = {}) {
+  const context = await browser.newContext({ ignoreHTTPSErrors: true, viewport: { width, height }, locale: "en-GB",
+    timezoneId: "Europe/London", bypassCSP: !!init });
+  if (init) await context.addInitScript({ content: init });
   const page = await context.newPage();
   page.errors = [];
   page.on("console", (m) => {

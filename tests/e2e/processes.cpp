@@ -22,10 +22,10 @@ std::string field(const std::string& output, const std::string& label) {
   return m[1];
 }
 
-HubProcess::HubProcess(const fs::path& dir, bool broker, const std::string& extra)
-    : dir_(dir), port_(test::free_port()) {
+HubProcess::HubProcess(const fs::path& dir, bool broker, const std::string& extra, const std::string& listen)
+    : dir_(dir), listen_(listen), port_(test::free_port()) {
   std::string cfg = "[hub]\nstate_dir = \"" + (dir / "state").string() + "\"\npublic_url = \"" + url() +
-                    "\"\n[http]\nlisten = \"127.0.0.1\"\nport = " + std::to_string(port_) +
+                    "\"\n[http]\nlisten = \"" + listen + "\"\nport = " + std::to_string(port_) +
                     "\nthreads = 2\n[storage]\nmin_free_bytes = 0\n[broker]\n";
   if (broker) {
     broker_port_ = test::free_port();
@@ -61,7 +61,7 @@ test::RunResult HubProcess::admin(std::vector<std::string> args) const {
 hub::testkit::HttpsClient HubProcess::client(const std::string& bearer) const {
   hub::testkit::ClientOptions o;
   o.ca_file = ca();
-  hub::testkit::HttpsClient c("127.0.0.1", port_, o);
+  hub::testkit::HttpsClient c(listen_, port_, o);
   c.set_header("Authorization", "Bearer " + bearer);
   return c;
 }
@@ -78,14 +78,19 @@ Json HubProcess::get(const std::string& bearer, const std::string& target) const
 }
 
 UnitProcess::UnitProcess(const fs::path& dir, const std::string& extra_config)
+    : UnitProcess(dir, Picture{}, extra_config) {}
+
+UnitProcess::UnitProcess(const fs::path& dir, const Picture& p, const std::string& extra_config)
     : dir_(dir), config_(dir / "classcamd.toml") {
-  test::write_file(
-      config_, "[unit]\nstate_dir = \"" + state_dir().string() + "\"\n[spool]\ndir = \"" + spool().string() +
-                   "\"\n[control]\nsocket = \"" + (dir / "classcamd.sock").string() +
-                   "\"\n[video]\nsource = \"test\"\nwidth = 320\nheight = 240\n[audio]\nsource = \"test\"\n"
-                   "[encoder]\npreset = \"ultrafast\"\nbitrate_kbps = 500\n[telemetry]\ninterval_s = 1\n"
-                   "[mqtt]\nreconnect_min_s = 1\nreconnect_max_s = 2\n[upload]\nretry_min_s = 1\nretry_max_s = 2\n" +
-                   extra_config + "\n");
+  test::write_file(config_, "[unit]\nstate_dir = \"" + state_dir().string() + "\"\n[spool]\ndir = \"" +
+                                spool().string() + "\"\n[control]\nsocket = \"" + (dir / "classcamd.sock").string() +
+                                "\"\n[video]\nsource = \"test\"\nwidth = " + std::to_string(p.width) + "\nheight = " +
+                                std::to_string(p.height) + "\nlatency_strip = " + (p.latency_strip ? "true" : "false") +
+                                "\n[audio]\nsource = \"test\"\n[encoder]\npreset = \"" + p.preset +
+                                "\"\nbitrate_kbps = " + std::to_string(p.bitrate_kbps) +
+                                "\n[telemetry]\ninterval_s = 1\n[mqtt]\nreconnect_min_s = 1\nreconnect_max_s = 2\n"
+                                "[upload]\nretry_min_s = 1\nretry_max_s = 2\n" +
+                                extra_config + "\n");
 }
 
 void UnitProcess::start() {

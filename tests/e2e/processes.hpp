@@ -27,13 +27,16 @@ std::string field(const std::string& output, const std::string& label);
 
 class HubProcess {
  public:
-  // `broker` adds a managed Mosquitto on a free loopback port; `extra` is appended to the config.
-  explicit HubProcess(const fs::path& dir, bool broker = false, const std::string& extra = "");
+  // `broker` adds a managed Mosquitto on a free loopback port; `extra` is appended to the config;
+  // HTTPS listens on `listen` (a network namespace's host address for browser tests, the broker stays
+  // on loopback).
+  explicit HubProcess(const fs::path& dir, bool broker = false, const std::string& extra = "",
+                      const std::string& listen = "127.0.0.1");
   fs::path config() const { return dir_ / "hub.toml"; }
   fs::path ca() const { return dir_ / "state/tls/ca.pem"; }
   std::uint16_t port() const { return port_; }
   std::uint16_t broker_port() const { return broker_port_; }
-  std::string url() const { return "https://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return "https://" + listen_ + ":" + std::to_string(port_); }
 
   // Starts the hub and waits until it serves HTTPS (and, with a broker, until the broker accepts).
   void start();
@@ -50,6 +53,7 @@ class HubProcess {
 
  private:
   fs::path dir_;
+  std::string listen_;
   std::uint16_t port_;
   std::uint16_t broker_port_ = 0;
   int starts_ = 0;
@@ -59,7 +63,16 @@ class HubProcess {
 // classcamd with test sources and its own spool, state directory and control socket.
 class UnitProcess {
  public:
+  // What differs between tests in the unit's picture (the rest are test defaults).
+  struct Picture {
+    int width = 320;
+    int height = 240;
+    std::string preset = "ultrafast";
+    int bitrate_kbps = 500;
+    bool latency_strip = false;
+  };
   UnitProcess(const fs::path& dir, const std::string& extra_config = "");
+  UnitProcess(const fs::path& dir, const Picture& picture, const std::string& extra_config = "");
   void start();
   int stop();  // SIGTERM; the exit code
   void kill9();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 
 #include "tests/support/process.hpp"
 
@@ -45,7 +46,8 @@ NetNamespace::NetNamespace(const std::string& prefix) {
   const std::string tag = std::to_string(::getpid() % 100000) + "-" + std::to_string(n);
   name_ = prefix + "-" + tag;
   host_if_ = "v" + std::to_string(::getpid() % 100000) + "h" + std::to_string(n);  // at most 15 characters
-  const std::string inner_if = "v" + std::to_string(::getpid() % 100000) + "n" + std::to_string(n);
+  inner_if_ = "v" + std::to_string(::getpid() % 100000) + "n" + std::to_string(n);
+  const std::string& inner_if = inner_if_;
   must({"ip", "netns", "add", name_});
   try {
     must({"ip", "link", "add", host_if_, "type", "veth", "peer", "name", inner_if});
@@ -72,6 +74,14 @@ std::vector<std::string> NetNamespace::wrap(const std::vector<std::string>& argv
   std::vector<std::string> out = {"ip", "netns", "exec", name_};
   out.insert(out.end(), argv.begin(), argv.end());
   return out;
+}
+
+void NetNamespace::blip(std::chrono::milliseconds down) const {
+  must(wrap({"ip", "link", "set", inner_if_, "down"}));
+  std::this_thread::sleep_for(down);
+  must(wrap({"ip", "link", "set", inner_if_, "up"}));
+  // The route went with the link; `replace` also works if the kernel kept it.
+  must(wrap({"ip", "route", "replace", "default", "via", host_ip_}));
 }
 
 }  // namespace classcam::test

@@ -6,6 +6,7 @@
 // to that address. Needs root (CAP_NET_ADMIN); available() says whether this machine allows it.
 // The destructor deletes the namespace (its veth pair goes with it). Processes started in it with
 // wrap() must be stopped (by PID) before that.
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -28,10 +29,14 @@ class NetNamespace {
   const std::string& inner_address() const { return inner_ip_; }  // the namespace's end
   // argv run inside the namespace: {"ip", "netns", "exec", name, argv...}.
   std::vector<std::string> wrap(const std::vector<std::string>& argv) const;
+  // A network blip: the namespace's end of the pair goes down for `down`, then comes back with its
+  // default route (what a Wi-Fi drop looks like to the browser inside). Throws if it cannot.
+  void blip(std::chrono::milliseconds down) const;
 
  private:
   std::string name_;
   std::string host_if_;
+  std::string inner_if_;
   std::string host_ip_;
   std::string inner_ip_;
 };

@@ -4,6 +4,7 @@
 import { api, ApiError, explain } from "./api.js";
 import { h, clear, fmtTime, fmtDuration, fmtBytes, fmtOffset, dash, toLocalInput, fromLocalInput, zoneName, setZone } from "./ui.js";
 import { playerPage } from "./player.js";
+import { livePage } from "./live.js";
 
 const state = { me: null, poll: null, directory: null, view: null };
 // Each route renders into a fresh view, so a slow page that finishes after the user moved on
@@ -112,6 +113,7 @@ const routes = [
   [/^#\/coach$/, coachPage, true],
   [/^#\/recordings$/, recordingsPage, true],
   [/^#\/recordings\/([^/]+)$/, (m) => playerPage(ctx(), decodeURIComponent(m[1])), true],
+  [/^#\/live\/([^/?]+)(?:\?(.*))?$/, (m) => livePage(ctx(), decodeURIComponent(m[1]), m[2] || ""), true],
   [/^#\/units$/, unitsPage, true],
   [/^#\/admin$/, usersPage, true],
   [/^#\/settings$/, settingsPage, true],
@@ -257,14 +259,42 @@ async function teacherPage() {
 
   const list = h("div", {});
   obsSection.append(list);
+  const asks = h("div", { id: "live-asks" });
+  m.querySelector("h1").after(asks);
   async function refresh() {
     const from = new Date(Date.now() - 12 * 3600e3).toISOString();
     const obs = (await api("GET", `/api/v1/observations?from=${encodeURIComponent(from)}`)).observations || [];
     clear(list);
     list.append(observationsTable(obs, list, refresh));
+    await liveRequests(asks, obs);
   }
   await refresh();
   every(5000, refresh, m);
+}
+
+// Coaches asking to watch the teacher's lesson under way live: accept here or on the live view.
+async function liveRequests(where, obs) {
+  const now = Date.now();
+  const mine = obs.filter((o) => o.teacher_id === state.me.id && o.state === "scheduled" &&
+    Date.parse(o.start) <= now && now < Date.parse(o.end) && (o.unit_ids || []).length);
+  const notes = [];
+  for (const o of mine) {
+    const unit = o.unit_ids[0];
+    const base = `/api/v1/live/${encodeURIComponent(unit)}`;
+    const st = await api("GET", base).catch(() => null);
+    if (!st || !(st.requests || []).length) continue;
+    const accept = h("button", { type: "button" }, "Accept");
+    accept.addEventListener("click", () => act(where, async () => {
+      await api("POST", `${base}/consent`);
+      toast(`Live accepted for "${o.title}".`);
+      clear(where);
+    }));
+    notes.push(h("div", { class: "notice", role: "alert" },
+      h("p", {}, `${st.requests.map((a) => a.name).join(", ")} ${st.requests.length > 1 ? "ask" : "asks"} to watch "${o.title}" live.`),
+      h("div", { class: "actions" }, accept, h("a", { href: `#/live/${encodeURIComponent(unit)}`, class: "button-link" }, "Open the live view"))));
+  }
+  clear(where);
+  where.append(...notes);
 }
 
 function observationsTable(obs, where, refresh) {
@@ -282,6 +312,10 @@ function observationsTable(obs, where, refresh) {
           await refresh();
         }));
       }
+      const now = Date.now();
+      const underWay = Date.parse(o.start) <= now && now < Date.parse(o.end) && o.state !== "cancelled";
+      const live = underWay && (o.unit_ids || []).length
+        ? h("a", { href: `#/live/${encodeURIComponent(o.unit_ids[0])}`, class: "button-link", "aria-label": `Watch ${o.title} live` }, "Watch live") : null;
       return h("tr", {},
         h("td", {}, o.title),
         h("td", {}, `${fmtTime(o.start)} – ${fmtTime(o.end, true)}`),
@@ -289,7 +323,7 @@ function observationsTable(obs, where, refresh) {
         h("td", {}, dash(o.teacher_name)),
         h("td", {}, (o.coaches || []).map((c) => c.display_name).join(", ") || "—"),
         h("td", {}, stateBadge(o.state)),
-        h("td", {}, cancel));
+        h("td", {}, live, cancel));
     }))));
 }
 
@@ -348,7 +382,8 @@ function recordNow(section, rooms) {
     h("label", {}, "Title", h("input", { name: "title", value: "Impromptu observation", maxlength: 200 })),
     h("div", { class: "actions" },
       h("button", { type: "button", name: "start" }, "Start recording"),
-      h("button", { type: "button", name: "stop", class: "secondary" }, "Stop recording")),
+      h("button", { type: "button", name: "stop", class: "secondary" }, "Stop recording"),
+      h("button", { type: "button", name: "live", class: "secondary" }, "Watch live")),
     status);
   section.append(form);
   const send = (action) => act(form, async () => {
@@ -360,6 +395,7 @@ function recordNow(section, rooms) {
   });
   form.elements.start.addEventListener("click", () => send("start"));
   form.elements.stop.addEventListener("click", () => send("stop"));
+  form.elements.live.addEventListener("click", () => { location.hash = `#/live/${encodeURIComponent(form.elements.unit.value)}`; });
 }
 
 const commandWords = {
@@ -499,7 +535,10 @@ async function unitsPage() {
           h("td", {}, temp(t)),
           h("td", {}, backlog(t)),
           h("td", {}, un.last_error ? h("span", { class: "small" }, un.last_error) : "—"),
-          h("td", {}, h("div", { class: "actions" }, code, snap, revoke)));
+          h("td", {}, h("div", { class: "actions" }, code, snap,
+            state.me.role === "technician" && un.room_id && !un.revoked
+              ? h("a", { href: `#/live/${encodeURIComponent(un.id)}`, class: "button-link", "aria-label": `Framing preview of ${un.name || un.id}` }, "Framing preview") : null,
+            revoke)));
       })))) : h("p", { class: "muted" }, "No units yet. Add one, then enrol it with a pairing code."));
     clear(roomsList);
     roomsList.append(rooms.length ? h("table", {},
