@@ -76,8 +76,10 @@ std::string lower(std::string_view s) {
 
 }  // namespace
 
-Status restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string>& addresses) {
-  if (addresses.empty()) return ok_status();
+namespace {
+
+// The libnice agent behind a webrtcbin (a ref the caller unrefs), or an Error.
+Result<NiceAgent*> nice_agent_of(GstElement* webrtcbin) {
   GstWebRTCICE* ice = nullptr;
   g_object_get(webrtcbin, "ice-agent", &ice, nullptr);
   if (ice == nullptr) return Error{"webrtcbin has no ICE agent"};
@@ -87,17 +89,34 @@ Status restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::stri
   }
   gst_object_unref(ice);
   if (agent == nullptr) return Error{"webrtcbin's ICE agent is not libnice"};
+  return agent;
+}
+
+}  // namespace
+
+Status restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string>& addresses) {
+  if (addresses.empty()) return ok_status();
+  auto agent = nice_agent_of(webrtcbin);
+  if (!agent) return agent.error();
   Status st = ok_status();
   for (const auto& a : addresses) {
     NiceAddress addr;
     nice_address_init(&addr);
-    if (!nice_address_set_from_string(&addr, a.c_str()) || !nice_agent_add_local_address(agent, &addr)) {
+    if (!nice_address_set_from_string(&addr, a.c_str()) || !nice_agent_add_local_address(*agent, &addr)) {
       st = Error{"ICE cannot use the local address " + a};
       break;
     }
   }
-  g_object_unref(agent);
+  g_object_unref(*agent);
   return st;
+}
+
+Status fail_when_silent(GstElement* webrtcbin) {
+  auto agent = nice_agent_of(webrtcbin);
+  if (!agent) return agent.error();
+  g_object_set(*agent, "keepalive-conncheck", TRUE, nullptr);
+  g_object_unref(*agent);
+  return ok_status();
 }
 
 std::string local_description_text(GstElement* webrtcbin) {
@@ -188,6 +207,10 @@ Result<std::unique_ptr<Peer>> Peer::create(boost::asio::any_io_executor io, GstB
     }
   }
   if (auto st = restrict_ice_addresses(webrtc, options.ice_addresses); !st) {
+    gst_object_unref(webrtc);
+    return st.error();
+  }
+  if (auto st = fail_when_silent(webrtc); !st) {
     gst_object_unref(webrtc);
     return st.error();
   }

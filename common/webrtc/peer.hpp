@@ -101,6 +101,12 @@ class Peer {
 // otherwise; webrtcbin 1.22 has no option for it). Call before the first set-local-description.
 Status restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::string>& addresses);
 
+// Makes a webrtcbin's connection fail when the far end stops answering: libnice then keeps the
+// connection alive with STUN binding requests instead of indications and fails it when they go
+// unanswered (webrtcbin 1.22 has no consent freshness), so a browser closed without its DELETE, or a
+// unit that lost power, ends as "failed" (within about a minute) instead of holding its place for ever.
+Status fail_when_silent(GstElement* webrtcbin);
+
 // The SDP text of a webrtcbin's local description ("" when there is none).
 std::string local_description_text(GstElement* webrtcbin);
 

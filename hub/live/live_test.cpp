@@ -7,6 +7,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <gst/video/video.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -36,6 +37,19 @@ constexpr const char* kUnit =
     "aggregate-mode=zero-latency ! capsfilter name=vrtp "
     "caps=application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,ssrc=(uint)4242 "
     "audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=2 ! opusenc ! rtpopuspay pt=111 "
+    "ssrc=4343 ! capsfilter name=artp "
+    "caps=application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,ssrc=(uint)4343";
+
+// A unit as an x264 with sliced threads makes it (two or more slices a frame) behind a payloader that
+// puts SPS/PPS before every IDR slice, i.e. between the slices (older classcamd did): an all-white
+// picture, so a slice lost anywhere shows as a dark (zero, green in RGB) band.
+constexpr const char* kSlicedUnit =
+    "videotestsrc is-live=true pattern=white ! video/x-raw,width=320,height=240,framerate=30/1 ! "
+    "x264enc tune=zerolatency speed-preset=veryfast threads=4 key-int-max=30 bitrate=300 ! "
+    "video/x-h264,profile=high ! h264parse ! video/x-h264,stream-format=avc ! rtph264pay config-interval=-1 pt=96 "
+    "ssrc=4242 aggregate-mode=zero-latency ! capsfilter name=vrtp "
+    "caps=application/x-rtp,media=video,encoding-name=H264,payload=96,clock-rate=90000,ssrc=(uint)4242 "
+    "audiotestsrc is-live=true wave=silence ! audio/x-raw,rate=48000,channels=2 ! opusenc ! rtpopuspay pt=111 "
     "ssrc=4343 ! capsfilter name=artp "
     "caps=application/x-rtp,media=audio,encoding-name=OPUS,payload=111,clock-rate=48000,ssrc=(uint)4343";
 
@@ -104,10 +118,10 @@ struct Unit {
   std::unique_ptr<webrtc::Peer> peer;
 };
 
-std::unique_ptr<Unit> make_unit(Loop& loop) {
+std::unique_ptr<Unit> make_unit(Loop& loop, const char* description = kUnit) {
   auto u = std::make_unique<Unit>();
   GError* err = nullptr;
-  u->pipeline.p = gst_parse_launch(kUnit, &err);
+  u->pipeline.p = gst_parse_launch(description, &err);
   EXPECT_EQ(err, nullptr);
   webrtc::PeerOptions o;
   o.ice_addresses = {"127.0.0.1"};
@@ -127,15 +141,37 @@ struct Viewer {
   std::unique_ptr<webrtc::Peer> peer;
   std::atomic<int> frames{0};
   std::atomic<int> audio{0};
+  std::atomic<int> damaged{0};  // decoded pictures whose every row is not white (see kSlicedUnit)
   std::atomic<std::int64_t> first_frame_ms{-1};
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
-std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool decode = true) {
+// The darkest row's mean luma of a GRAY8 picture.
+int darkest_row(GstBuffer* buf, GstPad* pad) {
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  GstVideoInfo info;
+  const bool ok = caps != nullptr && gst_video_info_from_caps(&info, caps);
+  if (caps != nullptr) gst_caps_unref(caps);
+  GstMapInfo map;
+  if (!ok || !gst_buffer_map(buf, &map, GST_MAP_READ)) return -1;
+  int darkest = 255;
+  const int w = GST_VIDEO_INFO_WIDTH(&info);
+  const int stride = GST_VIDEO_INFO_PLANE_STRIDE(&info, 0);
+  for (int y = 0; y < GST_VIDEO_INFO_HEIGHT(&info); ++y) {
+    long sum = 0;
+    for (int x = 0; x < w; ++x) sum += map.data[y * stride + x];
+    darkest = std::min<int>(darkest, static_cast<int>(sum / w));
+  }
+  gst_buffer_unmap(buf, &map);
+  return darkest;
+}
+
+std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool decode = true, unsigned latency_ms = 40) {
   auto v = std::make_unique<Viewer>();
   v->pipeline.p = gst_pipeline_new("viewer");
   webrtc::PeerOptions o;
   o.ice_addresses = {"127.0.0.1"};
+  o.latency_ms = latency_ms;
   Viewer* self = v.get();
   o.on_pad_added = [self, decode](GstElement* webrtc, GstPad* pad) {
     GstCaps* caps = gst_pad_get_current_caps(pad);
@@ -144,15 +180,18 @@ std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool dec
     gst_caps_unref(caps);
     const bool video = media == "video";
     GstElement* bin = gst_parse_bin_from_description(
-        video ? (decode ? "rtph264depay ! avdec_h264 ! fakesink name=count signal-handoffs=true sync=false"
+        video ? (decode ? "rtph264depay ! avdec_h264 ! videoconvert ! video/x-raw,format=GRAY8 ! "
+                          "fakesink name=count signal-handoffs=true sync=false"
                         : "rtph264depay ! fakesink name=count signal-handoffs=true sync=false")
               : (decode ? "rtpopusdepay ! opusdec ! fakesink name=count signal-handoffs=true sync=false"
                         : "rtpopusdepay ! fakesink name=count signal-handoffs=true sync=false"),
         TRUE, nullptr);
     GstElement* count = gst_bin_get_by_name(GST_BIN(bin), "count");
     if (video) {
-      g_signal_connect(count, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer*, GstPad*, gpointer data) {
+      g_signal_connect(count, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buf, GstPad* sink_pad, gpointer data) {
                          auto* s = static_cast<Viewer*>(data);
+                         // -1 for encoded buffers (a viewer that does not decode).
+                         if (const int d = darkest_row(buf, sink_pad); d >= 0 && d < 200) ++s->damaged;
                          if (s->frames++ == 0) {
                            s->first_frame_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                                    std::chrono::steady_clock::now() - s->started)
@@ -330,6 +369,38 @@ TEST_F(LiveTest, OnlyTheTeacherAndConsentedInvitedCoachesWatchTechniciansPreview
   const auto bad =
       hub.client(unit.token).request("POST", "/api/v1/unit/live", "hello", {{"Content-Type", "application/sdp"}});
   EXPECT_EQ(bad.status, 400) << bad.body;
+}
+
+// The hub's fan-out keeps every frame whole whatever slices the unit's encoder makes: with SPS/PPS
+// between a frame's slices, a byte-stream parser at the ingest split each frame in two and viewers
+// decoded only its last slice (the rest of the picture green).
+TEST_F(LiveTest, FramesOfManySlicesReachViewersWhole) {
+  auto u = make_unit(loop, kSlicedUnit);
+  start_unit_live(*u);
+  // A roomy jitter buffer: a packet late on a loaded machine must not pass for a lost slice.
+  auto v = make_viewer(loop, true, true, 300);
+  ASSERT_EQ(whep(loop, *v, teacher.token).status, 201);
+  ASSERT_TRUE(wait_for([&] { return v->frames >= 60; }, std::chrono::seconds(15))) << v->frames;
+  EXPECT_EQ(v->damaged.load(), 0) << "of " << v->frames << " decoded pictures";
+}
+
+// A viewer that goes away without its DELETE (a closed laptop) is dropped once its connection stops
+// answering, and its view's end is audited, instead of being listed as watching for ever.
+TEST_F(LiveTest, AViewerThatVanishesIsDroppedAndAudited) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  auto v = make_viewer(loop, true, false);
+  ASSERT_EQ(whep(loop, *v, teacher.token).status, 201);
+  ASSERT_TRUE(wait_for([&] { return v->frames >= 10; }, std::chrono::seconds(10)));
+  ASSERT_EQ(hub.service().live().viewers("room-12"), 1u);
+  const auto gone = std::chrono::steady_clock::now();
+  loop.run([&] { v->peer.reset(); });
+  gst_element_set_state(v->pipeline.p, GST_STATE_NULL);
+  ASSERT_TRUE(wait_for([&] { return hub.service().live().viewers("room-12") == 0; }, std::chrono::seconds(120)));
+  std::printf("a vanished viewer was dropped after %lld s\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - gone).count()));
+  EXPECT_EQ(audits(hub, "live.view.end"), 1u);
 }
 
 double cpu_seconds() {
