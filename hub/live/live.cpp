@@ -54,18 +54,6 @@ bool valid_live_id(const std::string& id) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
 }
 
-std::string pad_media(GstPad* pad) {
-  GstCaps* caps = gst_pad_get_current_caps(pad);
-  if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
-  std::string media;
-  if (caps != nullptr && gst_caps_get_size(caps) > 0) {
-    const char* m = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
-    media = m != nullptr ? m : "";
-  }
-  if (caps != nullptr) gst_caps_unref(caps);
-  return media;
-}
-
 void stop_pipeline(GstElement*& pipeline) {
   if (pipeline == nullptr) return;
   gst_element_set_state(pipeline, GST_STATE_NULL);
@@ -251,19 +239,13 @@ GstElement* link_bin(GstElement* webrtc, GstPad* pad, const char* desc, const st
     return nullptr;
   }
   if (before_link) before_link(bin);
-  GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
-  gst_bin_add(GST_BIN(parent), bin);
-  gst_object_unref(parent);
-  gst_element_sync_state_with_parent(bin);
-  GstPad* in = gst_element_get_static_pad(bin, "sink");
-  if (gst_pad_link(pad, in) != GST_PAD_LINK_OK) logger()->error("live: cannot link the {} pad", what);
-  gst_object_unref(in);
+  if (!webrtc::link_beside(webrtc, pad, bin)) logger()->error("live: cannot link the {} pad", what);
   return bin;
 }
 
 // Streaming thread: an incoming ingest pad goes to its depayloader and appsink.
 void link_ingest_pad(const std::shared_ptr<Fanout>& fanout, GstElement* webrtc, GstPad* pad) {
-  const std::string media = pad_media(pad);
+  const std::string media = webrtc::pad_media(pad);
   // The depayloader makes access units by RTP timestamp and marker (avc), which holds even for a sender
   // that puts SPS/PPS between a frame's slices (rtph264pay config-interval=-1 does): asked for
   // byte-stream access units it splits such a frame in two. h264parse then puts SPS/PPS once before
@@ -310,9 +292,9 @@ GstFlowReturn on_talk_sample(GstAppSink* sink, gpointer data) {
 // depayloaded into an appsink that forwards it while the viewer holds the floor; anything else is dropped.
 void link_viewer_pad(const std::weak_ptr<Fanout>& fanout, const std::string& viewer_id, GstElement* webrtc,
                      GstPad* pad) {
-  const std::string media = pad_media(pad);
+  const std::string media = webrtc::pad_media(pad);
   if (media != "audio") {
-    link_bin(webrtc, pad, "fakesink sync=false async=false", "viewer's " + media);
+    webrtc::link_beside(webrtc, pad, webrtc::new_fakesink());
     return;
   }
   link_bin(webrtc, pad, "rtpopusdepay ! appsink name=talk sync=false max-buffers=25 drop=true", "viewer's talk",
@@ -625,16 +607,8 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     if (err != nullptr) g_error_free(err);
     gst_bin_add(GST_BIN(in.pipeline), bin);
     GstPad* src = gst_element_get_static_pad(bin, "src");
-    GstPad* sink = gst_element_request_pad_simple(in.peer->element(), "sink_%u");
-    const bool linked = sink != nullptr && gst_pad_link(src, sink) == GST_PAD_LINK_OK;
-    GstWebRTCRTPTransceiver* trans = nullptr;
-    if (sink != nullptr) g_object_get(sink, "transceiver", &trans, nullptr);
-    if (trans != nullptr) {
-      // No NACK on audio (Chromium rejects it; the unit's offer has none either).
-      g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, "do-nack", FALSE, nullptr);
-      gst_object_unref(trans);
-    }
-    if (sink != nullptr) gst_object_unref(sink);
+    const bool linked =
+        webrtc::link_sending(in.peer->element(), src, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, false);
     gst_object_unref(src);
     if (!linked) return Error{"cannot link the talkback sender to the ingest"};
     GstElement* appsrc = gst_bin_get_by_name(GST_BIN(bin), "talk");
@@ -853,16 +827,7 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     const auto link = [&](const char* name, bool nack, GstWebRTCRTPTransceiverDirection direction) -> bool {
       GstElement* caps = gst_bin_get_by_name(GST_BIN(pipeline), name);
       GstPad* src = gst_element_get_static_pad(caps, "src");
-      GstPad* sink = gst_element_request_pad_simple(v->peer->element(), "sink_%u");
-      const bool ok = gst_pad_link(src, sink) == GST_PAD_LINK_OK;
-      GstWebRTCRTPTransceiver* trans = nullptr;
-      g_object_get(sink, "transceiver", &trans, nullptr);
-      if (trans != nullptr) {
-        // NACK/RTX on video only: Chromium rejects an SDP with NACK on audio.
-        g_object_set(trans, "direction", direction, "do-nack", nack, nullptr);
-        gst_object_unref(trans);
-      }
-      gst_object_unref(sink);
+      const bool ok = webrtc::link_sending(v->peer->element(), src, direction, nack);
       gst_object_unref(src);
       gst_object_unref(caps);
       return ok;

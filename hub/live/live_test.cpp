@@ -76,13 +76,7 @@ void link_send(GstElement* pipeline, const char* name, GstElement* webrtc, GstWe
                bool nack) {
   GstElement* caps = gst_bin_get_by_name(GST_BIN(pipeline), name);
   GstPad* src = gst_element_get_static_pad(caps, "src");
-  GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
-  ASSERT_EQ(gst_pad_link(src, sink), GST_PAD_LINK_OK);
-  GstWebRTCRTPTransceiver* trans = nullptr;
-  g_object_get(sink, "transceiver", &trans, nullptr);
-  g_object_set(trans, "direction", dir, "do-nack", nack, nullptr);
-  gst_object_unref(trans);
-  gst_object_unref(sink);
+  EXPECT_TRUE(webrtc::link_sending(webrtc, src, dir, nack));
   gst_object_unref(src);
   gst_object_unref(caps);
 }
@@ -103,17 +97,6 @@ Status accept(Loop& loop, webrtc::Peer& peer, const std::string& answer) {
 }
 
 using SteadyTime = std::chrono::steady_clock::time_point;
-
-// Streaming thread: `bin` goes into webrtcbin's pipeline, PLAYING, fed by webrtcbin's new src `pad`.
-void link_beside(GstElement* webrtc, GstPad* pad, GstElement* bin) {
-  GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
-  gst_bin_add(GST_BIN(parent), bin);
-  gst_object_unref(parent);
-  gst_element_sync_state_with_parent(bin);
-  GstPad* in = gst_element_get_static_pad(bin, "sink");
-  gst_pad_link(pad, in);
-  gst_object_unref(in);
-}
 
 // Decoded audio as it arrives (16-bit mono 48 kHz), each buffer with its arrival time: what the unit's
 // earpiece would play.
@@ -140,7 +123,7 @@ struct Heard {
                      }),
                      this);
     gst_object_unref(ear);
-    link_beside(webrtc, pad, bin);
+    webrtc::link_beside(webrtc, pad, bin);
   }
 
   // The tone at `freq` in what arrived between `from` and `to`.
@@ -241,7 +224,7 @@ std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool dec
                        self);
     }
     gst_object_unref(count);
-    link_beside(webrtc, pad, bin);
+    webrtc::link_beside(webrtc, pad, bin);
   };
   loop.run([&] {
     auto peer = webrtc::Peer::create(loop.io, GST_BIN(v->pipeline.p), "viewer", o);

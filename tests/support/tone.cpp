@@ -27,12 +27,13 @@ ToneLevel tone_level(const std::int16_t* samples, std::size_t n, double rate, do
   return out;
 }
 
-std::vector<ToneLevel> tone_levels(const std::vector<std::int16_t>& pcm, std::size_t block, double rate, double freq) {
-  std::vector<ToneLevel> out;
-  for (std::size_t at = 0; at + block <= pcm.size(); at += block) {
-    out.push_back(tone_level(pcm.data() + at, block, rate, freq));
+std::size_t tone_samples(const std::vector<std::int16_t>& pcm, double rate, double freq, std::size_t from) {
+  const auto block = static_cast<std::size_t>(rate / 100);
+  std::size_t n = 0;
+  for (std::size_t at = from; block > 0 && at + block <= pcm.size(); at += block) {
+    if (tone_level(pcm.data() + at, block, rate, freq).present()) n += block;
   }
-  return out;
+  return n;
 }
 
 namespace {

@@ -18,8 +18,8 @@ struct ToneLevel {
 
 ToneLevel tone_level(const std::int16_t* samples, std::size_t n, double rate, double freq);
 
-// The blocks of `block` samples of `pcm`, each measured at `freq`.
-std::vector<ToneLevel> tone_levels(const std::vector<std::int16_t>& pcm, std::size_t block, double rate, double freq);
+// How many samples of `pcm` from `from` on lie in 10 ms blocks where the tone at `freq` is present.
+std::size_t tone_samples(const std::vector<std::int16_t>& pcm, double rate, double freq, std::size_t from = 0);
 
 struct Wav {
   std::uint32_t rate = 0;
