@@ -272,6 +272,7 @@ std::size_t audits(TestHub& hub, const std::string& action) {
 
 class LiveTest : public ::testing::Test {
  protected:
+  explicit LiveTest(std::optional<config::HubConfig> config = std::nullopt) : hub(std::move(config)) {}
   void SetUp() override {
     webrtc::ensure_gstreamer();
     teacher = hub.add_person("ms-khan", store::Role::teacher);
@@ -437,6 +438,7 @@ TEST_F(LiveTest, TenViewersCostLittleMoreThanOne) {
 // Talkback: an observation under way with two invited coaches, the teacher started live on the unit.
 class TalkTest : public LiveTest {
  protected:
+  using LiveTest::LiveTest;
   void SetUp() override {
     LiveTest::SetUp();
     coach2 = hub.add_person("ms-coach", store::Role::coach);
@@ -581,6 +583,41 @@ TEST_F(TalkTest, TheFloorIsRefusedWithoutRightsMicrophoneOrAValidBody) {
   EXPECT_EQ(audits(hub, "live.talk.start"), 0u);
 }
 
+// A page that stops renewing its floor (gone mid-sentence) loses it after live.talk_floor_s.
+class ShortFloorTest : public TalkTest {
+ protected:
+  ShortFloorTest() : TalkTest(config()) {}
+  static config::HubConfig config() {
+    auto c = testkit::test_config("unused");
+    c.live.talk_floor_s = 1;
+    return c;
+  }
+};
+
+TEST_F(ShortFloorTest, AFloorNotRenewedDrops) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  auto v = make_viewer(loop, true, true, 1000);
+  ASSERT_EQ(whep(loop, *v, coach.token).status, 201);
+  ASSERT_EQ(talk(coach, true).status, 200);
+  EXPECT_TRUE(hears(*u, 1000));
+  // Renewed within the second: still talking after more than a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_EQ(talk(coach, true).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_FALSE(hub.client(coach.token).request("GET", "/api/v1/live/room-12").json()["talker"].is_null());
+  // Not renewed: dropped, and the tone stops.
+  EXPECT_TRUE(wait_for(
+      [&] { return hub.client(coach.token).request("GET", "/api/v1/live/room-12").json()["talker"].is_null(); },
+      std::chrono::seconds(3)));
+  EXPECT_FALSE(quiet_level(*u, 1000).present());
+  store::AuditFilter f;
+  f.action = "live.talk.end";
+  const auto ends = hub.store().audit_entries(f);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_NE(ends.front().detail.find("not renewed"), std::string::npos) << ends.front().detail;
+}
+
 // The unit mutes from its button or classcamctl: it tells the hub, which drops the floor and refuses it.
 TEST_F(TalkTest, TheUnitMutesTalkbackThroughTheHub) {
   auto u = make_unit(loop);
@@ -675,6 +712,22 @@ TEST(LiveMqtt, AViewerStartsLiveOverMqttAndTheLastOneLeavingStopsIt) {
     return false;
   };
   EXPECT_TRUE(wait_for([&] { return has_status(1); }, std::chrono::seconds(5)));
+  // The teacher mutes talkback: the retained LiveStatus says so (the unit obeys it).
+  auto tc0 = hub.client(teacher.token);
+  ASSERT_EQ(
+      tc0.request("POST", "/api/v1/live/room-12/mute", R"({"muted": true})", {{"Content-Type", "application/json"}})
+          .status,
+      200);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        for (const auto& m : mqtt.messages()) {
+          const auto st = protocol::decode<protocol::LiveStatus>(m.payload);
+          if (m.topic == live_topic && st && st->talkback_muted && !st->talker) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(5)))
+      << "no LiveStatus with talkback_muted";
 
   // The teacher leaves: after the grace period the unit is told to stop.
   auto tc = hub.client(teacher.token);
