@@ -360,9 +360,10 @@ GstElement* TestIngest::add_talkback(GstElement* pipeline, GstElement* webrtc, c
     if (m.kind == "audio" && (m.direction == "sendrecv" || m.direction == "recvonly")) pt = m.payload_for("opus");
   }
   if (pt < 0) return nullptr;
-  // As the hub's ingest sends talkback: Opus on the unit's payload type, SSRC pinned in the caps.
+  // As the hub's ingest sends talkback: Opus on the unit's payload type, SSRC pinned in the caps. 5 ms
+  // source buffers, so talk(true) starts the tone within 5 ms of media (a latency figure's start).
   const std::string desc =
-      "audiotestsrc is-live=true wave=sine freq=" + std::to_string(hz) +
+      "audiotestsrc is-live=true samplesperbuffer=240 wave=sine freq=" + std::to_string(hz) +
       " volume=0.5 ! audio/x-raw,rate=48000,channels=1 ! volume name=talk_volume mute=true ! opusenc frame-size=20 ! "
       "rtpopuspay pt=" +
       std::to_string(pt) +
