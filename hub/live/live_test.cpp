@@ -183,8 +183,9 @@ std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool dec
   auto v = std::make_unique<Viewer>();
   if (mic_hz > 0) {
     const std::string mic = fmt::format(
-        "audiotestsrc is-live=true wave=sine freq={} volume=0.5 ! audio/x-raw,rate=48000,channels=1 ! "
-        "opusenc frame-size=20 ! rtpopuspay pt=109 ssrc=5151 ! capsfilter name=mic "
+        "audiotestsrc is-live=true samplesperbuffer=240 wave=sine freq={} volume=0.5 ! "
+        "audio/x-raw,rate=48000,channels=1 ! volume name=micvol ! opusenc frame-size=20 ! rtpopuspay pt=109 ssrc=5151 "
+        "! capsfilter name=mic "
         "caps=application/x-rtp,media=audio,encoding-name=OPUS,payload=109,clock-rate=48000,ssrc=(uint)5151",
         mic_hz);
     v->pipeline.p = gst_parse_launch(mic.c_str(), nullptr);
@@ -581,6 +582,41 @@ TEST_F(TalkTest, TheFloorIsRefusedWithoutRightsMicrophoneOrAValidBody) {
   EXPECT_EQ(missing.status, 400) << missing.body;
   EXPECT_NE(missing.body.find("muted"), std::string::npos) << missing.body;
   EXPECT_EQ(audits(hub, "live.talk.start"), 0u);
+}
+
+// Printed, for docs/live.md: a coach's tone (5 ms source buffers) from the moment it starts at the
+// coach's webrtcbin, through the hub's floor, to the first decoded 10 ms of it at the unit's webrtcbin.
+TEST_F(TalkTest, TalkbackThroughTheHubArrivesAndItsLatencyIsPrinted) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  auto v = make_viewer(loop, true, true, 1000);
+  GstElement* mic = gst_bin_get_by_name(GST_BIN(v->pipeline.p), "micvol");
+  ASSERT_NE(mic, nullptr);
+  g_object_set(mic, "mute", TRUE, nullptr);
+  ASSERT_EQ(whep(loop, *v, coach.token).status, 201);
+  ASSERT_EQ(talk(coach, true).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the silent stream flows to the unit
+  const auto on = std::chrono::steady_clock::now();
+  g_object_set(mic, "mute", FALSE, nullptr);
+  gst_object_unref(mic);
+  std::optional<SteadyTime> first;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::lock_guard lock(u->heard.m);
+        for (const auto& [at, pcm] : u->heard.buffers) {
+          if (at < on || pcm.size() < 480) continue;
+          if (test::tone_level(pcm.data(), 480, 48000, 1000).present() ||
+              test::tone_level(pcm.data() + pcm.size() - 480, 480, 48000, 1000).present()) {
+            first = at;
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(5)))
+      << "the tone never arrived";
+  std::printf("talkback through the hub (coach webrtcbin -> hub -> unit webrtcbin, decoded): %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(*first - on).count()));
 }
 
 // A page that stops renewing its floor (gone mid-sentence) loses it after live.talk_floor_s.
