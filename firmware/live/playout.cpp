@@ -72,7 +72,8 @@ void Playout::link(GstElement* webrtc, GstPad* pad) {
       }
     }
   }
-  if (sink == nullptr) sink = webrtc::new_fakesink();
+  const bool playing = sink != nullptr;
+  if (!playing) sink = webrtc::new_fakesink();
   GstElement* bin = gst_bin_new("talkback");
   gst_bin_add_many(GST_BIN(bin), chain, sink, nullptr);
   gst_element_link(chain, sink);
@@ -87,8 +88,9 @@ void Playout::link(GstElement* webrtc, GstPad* pad) {
     g_object_set(valve_, "drop", muted_.load() ? TRUE : FALSE, nullptr);
   }
   if (!webrtc::link_beside(webrtc, pad, bin)) logger()->error("talkback: cannot link the playout");
-  logger()->info("talkback: playing to {} {}", output_.kind == TalkbackOutput::Kind::file ? "file" : "ALSA device",
-                 output_.target);
+  if (playing)
+    logger()->info("talkback: playing to {} {}", output_.kind == TalkbackOutput::Kind::file ? "file" : "ALSA device",
+                   output_.target);
 }
 
 }  // namespace classcam::live

@@ -354,3 +354,32 @@ TEST(LiveTalkback, TheHubsTalkbackPlaysInTheSinkAndIsNeverRecorded) {
   EXPECT_GT(blocks_with_tone(recorded, 440), recorded.size() / 480 / 2);
   EXPECT_EQ(blocks_with_tone(recorded, 1000), 0u) << "talkback was recorded";
 }
+
+// An earpiece that is not there (this machine has no sound card) is logged once and talkback is not
+// played: live itself goes on, video and the talkback's arrival included.
+TEST(LiveTalkback, AnAlsaDeviceThatCannotBeOpenedLeavesLiveRunning) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  ingest.send_talkback(1000);
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(false));
+  auto o = options(ingest, "talk-2");
+  o.talkback = "alsa:hw:CARD=NoSuchHeadset";
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), o,
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  ASSERT_TRUE(ingest.talk(true));
+  const auto frames = ingest.video_frames();
+  EXPECT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() >= frames + 30; }, 10s));
+  EXPECT_EQ(failed, "") << "a missing earpiece ended live";
+  EXPECT_EQ(cap.live_error, "");
+  EXPECT_EQ(sender.phase(), live::Sender::Phase::connected);
+  sender.stop();
+  cap.rec->abort();
+}
