@@ -1334,6 +1334,7 @@ void Live::add_routes(http::Router& router) {
           },
           "The room's teacher invites a coach to watch a manual session live")
       .with_body_limit(4096);
+
   // Talkback (docs/live.md "Talkback"): one talker at a time, the teacher or the unit mutes it.
   router
       .add_async(
