@@ -94,6 +94,8 @@ led_line = 6
 [upload]
 window = "16:00-07:00"
 bandwidth_kbps = 2000
+[live]
+talkback = "alsa:plughw:CARD=Headset"
 )");
   EXPECT_EQ(c.unit.name, "Room 12");
   EXPECT_EQ(c.log.level, log::Level::debug);
@@ -110,6 +112,7 @@ bandwidth_kbps = 2000
   EXPECT_TRUE(c.gpio.enabled);
   EXPECT_EQ(c.gpio.button_line, 5u);
   EXPECT_EQ(c.upload.window, "16:00-07:00");
+  EXPECT_EQ(c.live.talkback, "alsa:plughw:CARD=Headset");
 }
 
 struct ConfigCase {
@@ -170,7 +173,10 @@ INSTANTIATE_TEST_SUITE_P(
                    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                    "aaaaaaaaaaaaaa.sock\"",
                    "control.socket: path too long"},
-        ConfigCase{"bool type", "[gpio]\nenabled = \"yes\"", "gpio.enabled: expected true or false, got a string"}),
+        ConfigCase{"bool type", "[gpio]\nenabled = \"yes\"", "gpio.enabled: expected true or false, got a string"},
+        ConfigCase{"talkback kind", "[live]\ntalkback = \"speakers\"", "live.talkback: expected \"off\""},
+        ConfigCase{"talkback no device", "[live]\ntalkback = \"alsa:\"", "live.talkback: expected \"off\""},
+        ConfigCase{"talkback type", "[live]\ntalkback = 1", "live.talkback"}),
     [](const testing::TestParamInfo<ConfigCase>& i) {
       std::string n = i.param.name;
       for (auto& ch : n) {

@@ -123,6 +123,7 @@ HubConfig read(TomlReader& root) {
     l.preview_s = static_cast<std::uint32_t>(s.integer("preview_s", l.preview_s, 5, 3600));
     l.grace_s = static_cast<std::uint32_t>(s.integer("grace_s", l.grace_s, 0, 600));
     l.ingest_wait_s = static_cast<std::uint32_t>(s.integer("ingest_wait_s", l.ingest_wait_s, 1, 120));
+    l.talk_floor_s = static_cast<std::uint32_t>(s.integer("talk_floor_s", l.talk_floor_s, 1, 3600));
     l.turn_server = s.string("turn_server", l.turn_server);
     l.turn_secret = s.string("turn_secret", l.turn_secret);
     l.turn_credential_s = static_cast<std::uint32_t>(s.integer("turn_credential_s", l.turn_credential_s, 60, 86400));

@@ -97,6 +97,7 @@ struct HubConfig {
     std::uint32_t preview_s = 120;     // a technician's framing preview (video only) lasts this long
     std::uint32_t grace_s = 10;        // after the last viewer left, the unit is told to stop after this long
     std::uint32_t ingest_wait_s = 15;  // how long a viewer's POST waits for the unit to start live
+    std::uint32_t talk_floor_s = 60;   // a talk floor not renewed for this long is dropped
     // TURN (coturn, shared-secret REST credentials): "host:port"; empty = no TURN.
     std::string turn_server;
     std::string turn_secret;  // coturn's static-auth-secret

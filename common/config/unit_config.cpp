@@ -123,6 +123,21 @@ UnitConfig read(TomlReader& root) {
     s.finish();
   }
   {
+    auto s = root.section("live");
+    auto& l = c.live;
+    l.talkback = s.string("talkback", l.talkback);
+    const auto colon = l.talkback.find(':');
+    const std::string kind = l.talkback.substr(0, colon);
+    const bool has_target = colon != std::string::npos && colon + 1 < l.talkback.size();
+    if (!(l.talkback == "off" || ((kind == "alsa" || kind == "file") && has_target))) {
+      s.fail("talkback",
+             "expected \"off\", \"alsa:<device>\" (e.g. \"alsa:plughw:CARD=Headset\") or "
+             "\"file:<path.wav>\", got \"" +
+                 l.talkback + "\"");
+    }
+    s.finish();
+  }
+  {
     auto s = root.section("control");
     c.control.socket = s.path("socket", c.control.socket);
     if (c.control.socket.empty()) s.fail("socket", "must not be empty");

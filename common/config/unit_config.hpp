@@ -86,6 +86,15 @@ struct UnitConfig {
     bool operator==(const Gpio&) const = default;
   } gpio;
 
+  // Live observation (docs/live.md).
+  struct Live {
+    // Where a coach's talkback plays: "off" (never played; the offer does not receive audio),
+    // "alsa:<device>" (the teacher's earpiece, e.g. "alsa:plughw:CARD=Headset"), or "file:<path.wav>"
+    // (tests). Never the room's speakers unless configured so; never in the recording.
+    std::string talkback = "off";
+    bool operator==(const Live&) const = default;
+  } live;
+
   struct Control {
     std::filesystem::path socket = "/run/classcam/classcamd.sock";
     bool operator==(const Control&) const = default;

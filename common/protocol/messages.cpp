@@ -87,7 +87,12 @@ Json to_json(const UnitState& m) {
   put_opt(j, "session_id", m.session_id);
   put_opt(j, "observation_id", m.observation_id);
   put_opt(j, "reason", m.reason);
-  if (m.live) j["live"] = {{"live_id", m.live->live_id}, {"viewers", m.live->viewers}, {"talking", m.live->talking}};
+  if (m.live) {
+    j["live"] = {{"live_id", m.live->live_id},
+                 {"viewers", m.live->viewers},
+                 {"talking", m.live->talking},
+                 {"talkback_muted", m.live->talkback_muted}};
+  }
   return j;
 }
 
@@ -105,6 +110,7 @@ UnitState read_unit_state(const Reader& r) {
     l.live_id = live->opt_string("live_id", 64).value_or("");
     l.viewers = static_cast<std::uint32_t>(live->integer("viewers", 0, kU32Max));
     l.talking = live->opt_boolean("talking", false);
+    l.talkback_muted = live->opt_boolean("talkback_muted", false);
     m.live = l;
   }
   if (m.state == RecorderState::error && (!m.reason || m.reason->empty())) {

@@ -51,9 +51,10 @@ std::optional<CommandAction> command_action_from_string(std::string_view s);
 
 // What UnitState says about a running live stream (docs/live.md); since 1.1.
 struct LiveInfo {
-  std::string live_id;        // empty until the hub answered (or made one)
-  std::uint32_t viewers = 0;  // from the hub's LiveStatus
-  bool talking = false;       // someone holds the talk floor (LiveStatus.talker)
+  std::string live_id;          // empty until the hub answered (or made one)
+  std::uint32_t viewers = 0;    // from the hub's LiveStatus
+  bool talking = false;         // someone holds the talk floor (LiveStatus.talker) and talkback is not muted
+  bool talkback_muted = false;  // talkback is muted (on the unit, or by the teacher through the hub)
   bool operator==(const LiveInfo&) const = default;
 };
 

@@ -130,6 +130,53 @@ std::string local_description_text(GstElement* webrtcbin) {
   return out;
 }
 
+std::string pad_media(GstPad* pad) {
+  GstCaps* caps = gst_pad_get_current_caps(pad);
+  if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
+  std::string media;
+  if (caps != nullptr && gst_caps_get_size(caps) > 0) {
+    const char* m = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
+    media = m != nullptr ? m : "";
+  }
+  if (caps != nullptr) gst_caps_unref(caps);
+  return media;
+}
+
+bool link_beside(GstElement* webrtcbin, GstPad* pad, GstElement* element) {
+  GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtcbin));
+  if (parent == nullptr) {
+    gst_object_unref(gst_object_ref_sink(element));
+    return false;
+  }
+  gst_bin_add(GST_BIN(parent), element);
+  gst_object_unref(parent);
+  gst_element_sync_state_with_parent(element);
+  GstPad* in = gst_element_get_static_pad(element, "sink");
+  const bool ok = in != nullptr && gst_pad_link(pad, in) == GST_PAD_LINK_OK;
+  if (in != nullptr) gst_object_unref(in);
+  return ok;
+}
+
+bool link_sending(GstElement* webrtcbin, GstPad* src, GstWebRTCRTPTransceiverDirection direction, bool nack) {
+  GstPad* sink = gst_element_request_pad_simple(webrtcbin, "sink_%u");
+  if (sink == nullptr) return false;
+  const bool linked = gst_pad_link(src, sink) == GST_PAD_LINK_OK;
+  GstWebRTCRTPTransceiver* trans = nullptr;
+  g_object_get(sink, "transceiver", &trans, nullptr);
+  if (trans != nullptr) {
+    g_object_set(trans, "direction", direction, "do-nack", nack ? TRUE : FALSE, nullptr);
+    gst_object_unref(trans);
+  }
+  gst_object_unref(sink);
+  return linked && trans != nullptr;
+}
+
+GstElement* new_fakesink() {
+  GstElement* sink = gst_element_factory_make("fakesink", nullptr);
+  g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
+  return sink;
+}
+
 int SdpMedia::payload_for(std::string_view encoding, std::string_view fmtp_has) const {
   const std::string want = lower(encoding);
   for (int pt : payloads) {
@@ -251,19 +298,7 @@ void Peer::connect_signals() {
               return;
             }
             // Nobody wants this media: a fakesink keeps the pad from stalling the others.
-            GstElement* sink = gst_element_factory_make("fakesink", nullptr);
-            g_object_set(sink, "sync", FALSE, "async", FALSE, nullptr);
-            GstObject* parent = gst_object_get_parent(GST_OBJECT(element));
-            if (parent == nullptr) {
-              gst_object_unref(sink);
-              return;
-            }
-            gst_bin_add(GST_BIN(parent), sink);
-            gst_object_unref(parent);
-            gst_element_sync_state_with_parent(sink);
-            GstPad* sinkpad = gst_element_get_static_pad(sink, "sink");
-            gst_pad_link(pad, sinkpad);
-            gst_object_unref(sinkpad);
+            link_beside(element, pad, new_fakesink());
           }));
   connect("notify::ice-gathering-state", G_CALLBACK(+[](GstElement*, GParamSpec*, gpointer data) {
             (*static_cast<SharedHold*>(data))->post([](Peer& p) { p.check_gathering(); });

@@ -110,6 +110,20 @@ Status fail_when_silent(GstElement* webrtcbin);
 // The SDP text of a webrtcbin's local description ("" when there is none).
 std::string local_description_text(GstElement* webrtcbin);
 
+// The "media" of a pad's caps ("video", "audio"; "" when it has none): what a new webrtcbin pad carries.
+std::string pad_media(GstPad* pad);
+
+// For PeerOptions::on_pad_added (webrtcbin's streaming thread): puts `element` (it takes the floating
+// ref) into webrtcbin's bin, brings it to the bin's state and links webrtcbin's new src `pad` to its
+// "sink" pad. False (logged by the caller) when it cannot be linked.
+bool link_beside(GstElement* webrtcbin, GstPad* pad, GstElement* element);
+GstElement* new_fakesink();  // sync=false, async=false: what takes media nobody wants
+
+// Outgoing media: links `src` (RTP with pinned caps) to a new sink pad of webrtcbin and sets that pad's
+// transceiver's direction and NACK (video only: Chromium rejects an SDP with NACK on audio). Before the
+// offer or answer is made. False when it cannot be linked.
+bool link_sending(GstElement* webrtcbin, GstPad* src, GstWebRTCRTPTransceiverDirection direction, bool nack);
+
 // Parses SDP text; an Error says what is wrong with it, fit for a 400 reply.
 struct SdpMedia {
   std::string kind;       // "video", "audio"

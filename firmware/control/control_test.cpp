@@ -133,13 +133,13 @@ TEST(ControlProtocol, ErrorsSayWhatIsWrong) {
   EXPECT_EQ(error_of("[1,2]"), "malformed request: expected a JSON object such as {\"cmd\": \"status\"}");
   EXPECT_EQ(error_of("{}"),
             "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll, "
-            "live_start, live_stop)");
+            "live_start, live_stop, live_mute, live_unmute)");
   EXPECT_EQ(error_of(R"({"cmd":7})"),
             "malformed request: \"cmd\" is required (one of: status, start, stop, bookmark, snapshot, enroll, "
-            "live_start, live_stop)");
+            "live_start, live_stop, live_mute, live_unmute)");
   EXPECT_EQ(error_of(R"({"cmd":"record"})"),
             "unknown command \"record\" (expected one of: status, start, stop, bookmark, snapshot, enroll, live_start, "
-            "live_stop)");
+            "live_stop, live_mute, live_unmute)");
   EXPECT_EQ(error_of(R"({"cmd":"stop","title":"x"})"), "unknown field \"title\" for stop");
   EXPECT_EQ(error_of(R"({"cmd":"start","title":5})"), "\"title\" must be a string");
   EXPECT_EQ(error_of(R"({"cmd":"start","title":")" + std::string(201, 'a') + "\"}"),
@@ -167,6 +167,9 @@ TEST(ControlProtocol, LiveStartTakesAnOptionalMaxS) {
   EXPECT_EQ(parse_request(encode_request(*r).dump())->max_s, 600u);
   EXPECT_FALSE(parse_request(R"({"cmd":"live_start"})")->max_s);
   EXPECT_EQ(parse_request(R"({"cmd":"live_stop"})")->cmd, Command::live_stop);
+  EXPECT_EQ(parse_request(R"({"cmd":"live_mute"})")->cmd, Command::live_mute);
+  EXPECT_EQ(parse_request(R"({"cmd":"live_unmute"})")->cmd, Command::live_unmute);
+  EXPECT_EQ(error_of(R"({"cmd":"live_mute","muted":true})"), "unknown field \"muted\" for live_mute");
   EXPECT_EQ(error_of(R"({"cmd":"live_start","max_s":0})"),
             "\"max_s\" must be a whole number of seconds from 1 to 28800");
   EXPECT_EQ(error_of(R"({"cmd":"live_start","max_s":"1h"})"),

@@ -7,14 +7,16 @@ namespace classcam::control {
 
 namespace {
 
-constexpr std::array<std::pair<Command, std::string_view>, 8> kCommands = {{{Command::status, "status"},
-                                                                            {Command::start, "start"},
-                                                                            {Command::stop, "stop"},
-                                                                            {Command::bookmark, "bookmark"},
-                                                                            {Command::snapshot, "snapshot"},
-                                                                            {Command::enroll, "enroll"},
-                                                                            {Command::live_start, "live_start"},
-                                                                            {Command::live_stop, "live_stop"}}};
+constexpr std::array<std::pair<Command, std::string_view>, 10> kCommands = {{{Command::status, "status"},
+                                                                             {Command::start, "start"},
+                                                                             {Command::stop, "stop"},
+                                                                             {Command::bookmark, "bookmark"},
+                                                                             {Command::snapshot, "snapshot"},
+                                                                             {Command::enroll, "enroll"},
+                                                                             {Command::live_start, "live_start"},
+                                                                             {Command::live_stop, "live_stop"},
+                                                                             {Command::live_mute, "live_mute"},
+                                                                             {Command::live_unmute, "live_unmute"}}};
 
 std::string known() {
   std::string s;

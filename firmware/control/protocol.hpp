@@ -11,6 +11,7 @@
 //   {"cmd": "enroll", "hub": "https://hub.school.example:8443", "code": "7KQ2M-..."}
 //   {"cmd": "live_start", "max_s": 600}               max_s optional (default 3600): live to the hub
 //   {"cmd": "live_stop"}
+//   {"cmd": "live_mute"} / {"cmd": "live_unmute"}      talkback from the hub muted / played again
 //
 // Responses carry "ok": true with the command's fields, or "ok": false with "error": what went wrong.
 #include <cstddef>
@@ -29,7 +30,7 @@ using protocol::Json;
 inline constexpr std::size_t kMaxRequestBytes = 64 * 1024;
 inline constexpr std::size_t kMaxTextLength = 200;  // titles and labels
 
-enum class Command { status, start, stop, bookmark, snapshot, enroll, live_start, live_stop };
+enum class Command { status, start, stop, bookmark, snapshot, enroll, live_start, live_stop, live_mute, live_unmute };
 inline constexpr std::uint32_t kMaxLiveSeconds = 8 * 3600;
 std::string_view to_string(Command c);
 

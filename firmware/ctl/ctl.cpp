@@ -73,6 +73,7 @@ std::string usage() {
          "                         enrol this unit with a hub, using the pairing code a technician got there\n"
          "  live start [--max-s N] stream live to the hub (N seconds, default 3600); the LED shows it\n"
          "  live stop              end live\n"
+         "  live mute|unmute       mute (or play again) the coach's talkback in the earpiece\n"
          "options:\n"
          "  --socket PATH          classcamd's control socket (default /run/classcam/classcamd.sock)\n"
          "  --config FILE          take the socket from this classcamd configuration\n"
@@ -269,6 +270,9 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
     if (too_many(2)) return kExitUsage;
     req.cmd = control::Command::live_stop;
     timeout = 15s;
+  } else if (cmd == "live" && rest.size() >= 2 && (rest[1] == "mute" || rest[1] == "unmute")) {
+    if (too_many(2)) return kExitUsage;
+    req.cmd = rest[1] == "mute" ? control::Command::live_mute : control::Command::live_unmute;
   } else {
     err << "classcamctl: unknown command '" << cmd << "'\n" << usage();
     return kExitUsage;
@@ -344,6 +348,8 @@ int run(const std::vector<std::string>& args, std::ostream& out, std::ostream& e
       break;
     case control::Command::live_start: out << "Live: " << str(r, "live_id") << " (the LED shows it)\n"; break;
     case control::Command::live_stop: out << "Live stopped\n"; break;
+    case control::Command::live_mute: out << "Talkback muted\n"; break;
+    case control::Command::live_unmute: out << "Talkback plays again\n"; break;
   }
   return kExitOk;
 }

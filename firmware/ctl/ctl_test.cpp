@@ -241,6 +241,16 @@ TEST(Ctl, LiveStartAndStop) {
   EXPECT_EQ(r.code, kExitOk);
   EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"live_stop"})"));
   EXPECT_EQ(r.out, "Live stopped\n");
+  fake.response = {{"ok", true}, {"talkback_muted", true}};
+  r = run_ctl(fake, {"live", "mute"});
+  EXPECT_EQ(r.code, kExitOk);
+  EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"live_mute"})"));
+  EXPECT_EQ(r.out, "Talkback muted\n");
+  fake.response = {{"ok", true}, {"talkback_muted", false}};
+  r = run_ctl(fake, {"live", "unmute"});
+  EXPECT_EQ(fake.last_request, Json::parse(R"({"cmd":"live_unmute"})"));
+  EXPECT_EQ(r.out, "Talkback plays again\n");
+  EXPECT_EQ(run_ctl(fake, {"live", "mute", "now"}).code, kExitUsage);
   fake.response = {{"ok", false}, {"error", "not enrolled: live needs the hub (classcamctl enroll)"}};
   r = run_ctl(fake, {"live", "start"});
   EXPECT_EQ(r.code, kExitRefused);

@@ -54,12 +54,14 @@ Daemon::Daemon(boost::asio::io_context& io, config::UnitConfig config, std::uniq
       button_(std::move(button)),
       led_(std::move(led)),
       led_timer_(io),
+      button_timer_(io),
       notifier_(io) {}
 
 Daemon::~Daemon() {
   // Worker-pool jobs post back to the loop and use the spool: let them finish before anything goes.
   server_.reset();
   led_timer_.cancel();
+  button_timer_.cancel();
   live_.reset();
   if (uploader_) uploader_->stop();
   if (agent_) agent_->stop();
@@ -250,7 +252,33 @@ void Daemon::led_tick(bool lit) {
 
 void Daemon::on_gesture(const gpio::Gesture& g) {
   const auto state = controller_->unit_state().state;
-  switch (button_policy_.on_gesture(g, state)) {
+  const bool live = live_ && live_->streaming();
+  button_action(button_policy_.on_gesture(g, state, live, gpio::Clock::now()), g);
+  arm_button_timer();
+}
+
+void Daemon::arm_button_timer() {
+  const auto due = button_policy_.deadline();
+  if (!due) return;
+  button_timer_.expires_at(*due);
+  button_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || shutting_down_) return;
+    button_action(button_policy_.tick(gpio::Clock::now(), controller_->unit_state().state), {});
+  });
+}
+
+Status Daemon::set_talkback_muted(bool muted, const char* how) {
+  if (!live_) return Error{"live is not running: there is no talkback to mute"};
+  auto st = live_->set_talkback_muted(muted);
+  if (st) logger()->info("{}: talkback {}", how, muted ? "muted" : "unmuted");
+  return st;
+}
+
+void Daemon::button_action(session::ButtonAction action, const gpio::Gesture& g) {
+  switch (action) {
+    case session::ButtonAction::toggle_talkback:
+      if (live_) (void)set_talkback_muted(!live_->talkback_muted(), "button (double press)");
+      break;
     case session::ButtonAction::start:
       logger()->info("button: start");
       controller_->start({protocol::Trigger::button, std::nullopt, std::nullopt, std::nullopt},
@@ -333,6 +361,13 @@ void Daemon::handle(const control::Request& r, control::Server::Reply reply) {
         reply(st ? control::ok_response() : control::error_response(st.error().message));
       });
       return;
+    case Command::live_mute:
+    case Command::live_unmute: {
+      const auto st = set_talkback_muted(r.cmd == Command::live_mute, "classcamctl");
+      reply(st ? control::ok_response({{"talkback_muted", live_->talkback_muted()}})
+               : control::error_response(st.error().message));
+      return;
+    }
   }
 }
 

@@ -64,6 +64,10 @@ class Daemon {
   void enroll(const control::Request& r, control::Server::Reply reply);
   control::Json schedule_status() const;
   void on_gesture(const gpio::Gesture& g);
+  void button_action(session::ButtonAction action, const gpio::Gesture& g);
+  void arm_button_timer();
+  // classcamctl live mute|unmute and the button's double press.
+  Status set_talkback_muted(bool muted, const char* how);
   void on_change();
   void update_led();
   void led_tick(bool lit);
@@ -88,6 +92,7 @@ class Daemon {
   std::optional<protocol::EnrollResponse> enrollment_;
   std::unique_ptr<gpio::ButtonGestures> gestures_;
   session::ButtonPolicy button_policy_;
+  boost::asio::steady_timer button_timer_;  // a single press held back while live (button.hpp)
   std::unique_ptr<control::Server> server_;
   SystemdNotifier notifier_;
   bool shutting_down_ = false;

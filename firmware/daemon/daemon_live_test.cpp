@@ -1,6 +1,7 @@
 // classcamd with live (issue 12): `live_start` / `live_stop` over the real control socket to a daemon
 // enrolled with a test ingest (real HTTPS, a receiving webrtcbin): UnitState.streaming and .live, the
-// LED's live pattern, live moving onto a recording that starts, and everything back to idle after.
+// LED's live pattern, live moving onto a recording that starts, and everything back to idle after; and
+// talkback muted by the button's double press and by classcamctl.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -12,6 +13,7 @@
 #include "firmware/live/test_ingest.hpp"
 #include "tests/support/ports.hpp"
 #include "tests/support/process.hpp"
+#include "tests/support/tone.hpp"
 
 using namespace classcam;
 using namespace classcam::daemon::testkit;
@@ -99,4 +101,70 @@ TEST(DaemonLive, LiveStartWithoutEnrolmentIsRefused) {
   EXPECT_NE(r.value("error", "").find("not enrolled"), std::string::npos) << r.dump();
   EXPECT_FALSE(h.daemon_->controller().unit_state().streaming);
   EXPECT_FALSE(h.led_->on());
+}
+
+// Talkback in the earpiece (a file sink here): the button's double press mutes it at once, tells the hub
+// and shows in UnitState; classcamctl live unmute|mute do the same; a single press still starts a
+// recording once the double-press window passed.
+TEST(DaemonLive, ADoublePressOrClasscamctlMutesTalkbackAtOnce) {
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir / "hub");
+  ingest.send_talkback(1000);
+  auto cfg = test_config(dir);
+  const auto wav = dir / "earpiece.wav";
+  cfg.live.talkback = "file:" + wav.string();
+  enrol(cfg, ingest);
+  Harness h(cfg);
+  const auto heard_since = [&](std::size_t from) {
+    return test::tone_samples(test::read_wav(wav).samples, 48000, 1000, from);
+  };
+  const auto samples = [&] { return test::read_wav(wav).samples.size(); };
+
+  const Json refused = ask(h, cfg.control.socket, {{"cmd", "live_mute"}});
+  EXPECT_FALSE(refused.value("ok", true)) << "no live, nothing to mute";
+  ASSERT_TRUE(ask(h, cfg.control.socket, {{"cmd", "live_start"}}).value("ok", false));
+  ASSERT_TRUE(ingest.talk(true));
+  ASSERT_TRUE(h.run_until([&] { return heard_since(0) >= 9600; }, 10s)) << "the talkback never played";
+
+  // Double press: down, up after 80 ms, down again 150 ms later, up.
+  h.button_->press();
+  h.run_for(80ms);
+  h.button_->release();
+  h.run_for(150ms);
+  const std::size_t at_mute = samples();
+  h.button_->press();
+  h.run_for(80ms);
+  h.button_->release();
+  auto st = h.daemon_->controller().unit_state();
+  ASSERT_TRUE(st.live);
+  EXPECT_TRUE(st.live->talkback_muted);
+  h.run_for(700ms);
+  EXPECT_LE(heard_since(at_mute), 4800u) << "more than 100 ms of talkback after the double press";
+  EXPECT_EQ(h.state(), RecorderState::idle) << "a double press is not a start";
+  const auto told = [&](const std::string& body) {
+    for (const auto& r : ingest.requests()) {
+      if (r.method == "POST" && r.target.ends_with("/mute") && r.body == body) return true;
+    }
+    return false;
+  };
+  EXPECT_TRUE(h.run_until([&] { return told(R"({"muted":true})"); }, 5s)) << "the hub was not told";
+
+  const Json unmuted = ask(h, cfg.control.socket, {{"cmd", "live_unmute"}});
+  EXPECT_EQ(unmuted.value("talkback_muted", true), false) << unmuted.dump();
+  const std::size_t at_unmute = samples();
+  EXPECT_TRUE(h.run_until([&] { return heard_since(at_unmute) >= 4800; }, 5s));
+  EXPECT_TRUE(h.run_until([&] { return told(R"({"muted":false})"); }, 5s));
+  const Json muted = ask(h, cfg.control.socket, {{"cmd", "live_mute"}});
+  EXPECT_EQ(muted.value("talkback_muted", false), true) << muted.dump();
+  const std::size_t at_ctl_mute = samples();
+  h.run_for(500ms);
+  EXPECT_LE(heard_since(at_ctl_mute), 4800u);
+
+  // One short press while live: a recording starts, 400 ms after the button came up.
+  h.button_->press();
+  h.run_for(80ms);
+  h.button_->release();
+  EXPECT_EQ(h.state(), RecorderState::idle) << "held back: it could have been a double press";
+  EXPECT_TRUE(h.run_until([&] { return h.state() != RecorderState::idle; }, 3s));
+  EXPECT_TRUE(h.run_until([&] { return h.state() == RecorderState::recording; }, 20s));
 }

@@ -20,6 +20,14 @@ std::string id_from_location(const std::string& location) {
 }
 
 std::string short_body(const std::string& body) { return body.size() > 300 ? body.substr(0, 300) + "..." : body; }
+
+// The request path of the ingest's Location (absolute or not) on the hub's base path.
+std::string ingest_path(const net::Url& hub, const std::string& location) {
+  std::string path = location;
+  if (const auto scheme = path.find("://"); scheme != std::string::npos) path = path.substr(path.find('/', scheme + 3));
+  if (!hub.base_path.empty() && path.rfind(hub.base_path, 0) == 0) path = path.substr(hub.base_path.size());
+  return path;
+}
 }  // namespace
 
 Sender::Sender(boost::asio::io_context& io, GstElement* pipeline, SenderOptions options, Events events)
@@ -41,7 +49,9 @@ Sender::~Sender() {
 Status Sender::start() {
   if (phase_ != Phase::idle) return ok_status();
   if (auto st = branch_->build(); !st) return st;
+  playout_ = std::make_shared<Playout>(parse_talkback(options_.talkback), options_.talkback_muted);
   webrtc::PeerOptions po;
+  po.on_pad_added = [playout = playout_](GstElement* webrtc, GstPad* pad) { playout->link(webrtc, pad); };
   po.ice_addresses = options_.ice_addresses;
   po.stun_server = options_.stun_server;
   po.gather_timeout = options_.setup_timeout;
@@ -56,22 +66,18 @@ Status Sender::start() {
   GstElement* webrtc = peer_->element();
 
   const auto link = [&](GstPad* rtp, GstWebRTCRTPTransceiverDirection direction, bool nack) -> Status {
-    capture::PadPtr sink(gst_element_request_pad_simple(webrtc, "sink_%u"));
-    if (!sink || gst_pad_link(rtp, sink.get()) != GST_PAD_LINK_OK) return Error{"cannot link the live branch"};
-    GstWebRTCRTPTransceiver* trans = nullptr;
-    g_object_get(sink.get(), "transceiver", &trans, nullptr);
-    if (trans == nullptr) return Error{"webrtcbin made no transceiver"};
-    // NACK/RTX on video only: Chromium rejects an SDP with NACK on audio.
-    g_object_set(trans, "direction", direction, "do-nack", nack ? TRUE : FALSE, nullptr);
-    gst_object_unref(trans);
+    if (!webrtc::link_sending(webrtc, rtp, direction, nack)) return Error{"cannot link the live branch"};
     return ok_status();
   };
   if (branch_->has_video()) {
     if (auto st = link(branch_->video_rtp(), GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, true); !st) return st;
   }
+  const bool talkback = playout_->enabled();
   if (branch_->has_audio()) {
-    if (auto st = link(branch_->audio_rtp(), GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, false); !st) return st;
-  } else {
+    const auto direction =
+        talkback ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV : GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    if (auto st = link(branch_->audio_rtp(), direction, false); !st) return st;
+  } else if (talkback) {
     // No microphone: audio only comes in (talkback).
     capture::CapsPtr caps(
         gst_caps_from_string(fmt::format("application/x-rtp,media=audio,encoding-name=OPUS,clock-rate=48000,payload={}",
@@ -180,6 +186,24 @@ void Sender::fail(const std::string& why) {
   if (events_.failed) events_.failed(why);
 }
 
+void Sender::set_talkback_muted(bool muted, bool tell_hub) {
+  if (playout_) playout_->set_muted(muted);
+  if (!tell_hub || location_.empty()) return;
+  boost::asio::post(worker_, [hub = options_.hub, tls = net::TlsOptions{options_.ca_file, true},
+                              path = ingest_path(options_.hub, location_) + "/mute", token = options_.token, muted] {
+    // Worker thread: best effort; the unit's valve is closed already, whatever the hub says.
+    net::HttpsClient client(hub, tls, std::chrono::seconds(5));
+    auto r = client.request("POST", path, {{"Authorization", "Bearer " + token}, {"Content-Type", "application/json"}},
+                            muted ? R"({"muted":true})" : R"({"muted":false})");
+    if (!r) {
+      logger()->warn("live: telling the hub talkback is {} failed: {}", muted ? "muted" : "unmuted", r.error().message);
+    } else if (r->status != 204) {
+      logger()->warn("live: the hub answered {} to talkback {}: {}", r->status, muted ? "muted" : "unmuted",
+                     short_body(r->body));
+    }
+  });
+}
+
 void Sender::stop(std::function<void()> done) {
   if (phase_ == Phase::stopping || phase_ == Phase::stopped) {
     if (done) boost::asio::post(io_, std::move(done));
@@ -193,11 +217,7 @@ void Sender::stop(std::function<void()> done) {
         worker_, [hub = options_.hub, tls = net::TlsOptions{options_.ca_file, true}, target, token = options_.token] {
           // Worker thread: best effort; the hub also ends an ingest whose media stops.
           net::HttpsClient client(hub, tls, std::chrono::seconds(5));
-          std::string path = target;
-          if (const auto scheme = path.find("://"); scheme != std::string::npos) {
-            path = path.substr(path.find('/', scheme + 3));
-          }
-          if (!hub.base_path.empty() && path.rfind(hub.base_path, 0) == 0) path = path.substr(hub.base_path.size());
+          const std::string path = ingest_path(hub, target);
           auto r = client.request("DELETE", path, {{"Authorization", "Bearer " + token}});
           if (!r) logger()->warn("live: DELETE {} failed: {}", path, r.error().message);
         });

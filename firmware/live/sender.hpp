@@ -6,9 +6,10 @@
 //
 // Offer: m=video sendonly H.264 (the recording's own stream, packetization-mode=1, NACK/RTX; PLI and
 // FIR come back as upstream force-key-unit events, which the Branch stops at its tee), m=audio Opus
-// sendrecv when the pipeline has audio (the receive direction is talkback), recvonly without; one
-// BUNDLE group. The offer is made once both RTP pads carry caps, so it declares the stream's real
-// profile-level-id, sprop-parameter-sets and the pinned SSRCs.
+// sendrecv when the pipeline has audio (the receive direction is talkback, played by playout.hpp),
+// recvonly without; with live.talkback = "off" nothing is received: sendonly, or no m=audio at all
+// without a microphone. One BUNDLE group. The offer is made once both RTP pads carry caps, so it declares the stream's
+// real profile-level-id, sprop-parameter-sets and the pinned SSRCs.
 //
 // Threading: every public method and every Events callback runs on the io_context thread. webrtcbin is
 // driven through common/webrtc's Peer (its signals and promises post to the io_context; its pad-added
@@ -30,6 +31,7 @@
 #include "common/util/result.hpp"
 #include "common/webrtc/peer.hpp"
 #include "firmware/live/branch.hpp"
+#include "firmware/live/playout.hpp"
 #include "firmware/net/https_client.hpp"
 
 namespace classcam::live {
@@ -44,6 +46,9 @@ struct SenderOptions {
   std::string stun_server;  // "stun://host:port", empty: none (the hub is reached through its host candidates)
   BranchOptions branch;
   std::chrono::milliseconds setup_timeout{15000};  // caps, ICE gathering and the POST together
+  // Talkback (playout.hpp): config live.talkback, and whether it starts muted.
+  std::string talkback = "off";
+  bool talkback_muted = false;
 };
 
 class Sender {
@@ -68,6 +73,9 @@ class Sender {
   // DELETEs the ingest (when the hub had answered) and stops the branch; `done` runs on the
   // io_context once the branch is gone.
   void stop(std::function<void()> done = {});
+  // Drops (or plays again) the incoming talkback at once; with `tell_hub`, POSTs it to the ingest's
+  // .../mute as well (best effort: a failure is logged, the unit stays muted).
+  void set_talkback_muted(bool muted, bool tell_hub);
 
   enum class Phase { idle, offering, posting, connected, failed, stopping, stopped };
   Phase phase() const { return phase_; }
@@ -75,6 +83,7 @@ class Sender {
   const std::string& location() const { return location_; }
   GstElement* webrtcbin() const { return peer_ ? peer_->element() : nullptr; }
   const Branch* branch() const { return branch_.get(); }
+  bool talkback_muted() const { return playout_ && playout_->muted(); }
 
  private:
   void wait_for_caps(int tries_left);
@@ -87,6 +96,7 @@ class Sender {
   Events events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<Branch> branch_;
+  std::shared_ptr<Playout> playout_;  // shared with webrtcbin's pad-added
   std::unique_ptr<webrtc::Peer> peer_;
   boost::asio::steady_timer timer_;
   boost::asio::thread_pool worker_{1};

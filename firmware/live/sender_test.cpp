@@ -7,15 +7,20 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <gst/app/gstappsink.h>
 
+#include <cstdio>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <thread>
 
 #include "firmware/capture/plan.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/recorder.hpp"
 #include "firmware/live/test_ingest.hpp"
 #include "tests/support/tempdir.hpp"
+#include "tests/support/tone.hpp"
 
 using namespace classcam;
 using namespace std::chrono_literals;
@@ -49,17 +54,27 @@ bool run_until(boost::asio::io_context& io, const std::function<bool()>& pred, s
 
 bool contains(const std::string& s, const std::string& what) { return s.find(what) != std::string::npos; }
 
-// A capture pipeline (recording or live-only) running on `io`.
+// A capture pipeline (recording or live-only) running on `io`; `bytes` is the recording's muxed stream.
 struct Capture {
   boost::asio::io_context& io;
   std::size_t samples = 0;
+  std::string bytes;
   bool started = false, eos = false;
   std::string error, live_error;
   std::unique_ptr<capture::Recorder> rec;
   Capture(boost::asio::io_context& i, const std::string& description) : io(i) {
     rec = std::make_unique<capture::Recorder>(
         io, description, std::vector<config::PrivacyZone>{},
-        capture::Recorder::Events{[this] { started = true; }, [this](capture::SamplePtr) { ++samples; },
+        capture::Recorder::Events{[this] { started = true; },
+                                  [this](capture::SamplePtr s) {
+                                    ++samples;
+                                    GstBuffer* buf = gst_sample_get_buffer(s.get());
+                                    GstMapInfo map;
+                                    if (buf != nullptr && gst_buffer_map(buf, &map, GST_MAP_READ)) {
+                                      bytes.append(reinterpret_cast<const char*>(map.data), map.size);
+                                      gst_buffer_unmap(buf, &map);
+                                    }
+                                  },
                                   [this] { eos = true; }, [this](const std::string& e) { error = e; },
                                   [this](const std::string& e) { live_error = e; }});
     EXPECT_TRUE(rec->start().ok());
@@ -127,7 +142,8 @@ TEST(LiveSender, OffersTheRecordingsStreamToTheHubAndTheFarEndDecodesIt) {
   EXPECT_TRUE(contains(video, "rtx/90000")) << video;
   EXPECT_TRUE(contains(video, "a=ssrc:" + std::to_string(sender.branch()->video_ssrc()))) << video;
   EXPECT_TRUE(contains(audio, "OPUS/48000/2")) << audio;
-  EXPECT_TRUE(contains(audio, "a=sendrecv")) << audio;
+  // live.talkback = "off" (the default): the unit receives no audio, so the hub offers no talk floor.
+  EXPECT_TRUE(contains(audio, "a=sendonly")) << audio;
   EXPECT_FALSE(contains(audio, "nack")) << "no NACK on audio: " << audio;
   EXPECT_TRUE(contains(audio, "a=ssrc:" + std::to_string(sender.branch()->audio_ssrc()))) << audio;
   // Non-trickle: the candidates are in the offer, and only on the configured address.
@@ -236,5 +252,134 @@ TEST(LiveSender, LiveWithoutARecordingAndWithoutALiveIdTakesTheHubsId) {
   sender.stop([&] { stopped = true; });
   ASSERT_TRUE(run_until(
       io, [&] { return stopped && ingest.deletes() == 1; }, 10s));
+  cap.rec->abort();
+}
+
+namespace {
+
+// The recording's audio, decoded to 16-bit mono 48 kHz (qtdemux, whatever codec the plan chose).
+std::vector<std::int16_t> recorded_audio(const std::filesystem::path& file) {
+  const std::string desc = "filesrc location=\"" + file.string() +
+                           "\" ! qtdemux name=d d.audio_0 ! queue ! decodebin ! audioconvert ! audioresample ! "
+                           "audio/x-raw,format=S16LE,channels=1,rate=48000 ! appsink name=out sync=false "
+                           "d.video_0 ! queue ! fakesink sync=false";
+  GstElement* p = gst_parse_launch(desc.c_str(), nullptr);
+  if (p == nullptr) return {};
+  GstElement* out = gst_bin_get_by_name(GST_BIN(p), "out");
+  gst_element_set_state(p, GST_STATE_PLAYING);
+  std::vector<std::int16_t> pcm;
+  while (GstSample* sample = gst_app_sink_try_pull_sample(GST_APP_SINK(out), 5 * GST_SECOND)) {
+    GstBuffer* buf = gst_sample_get_buffer(sample);
+    GstMapInfo map;
+    if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
+      const auto* s = reinterpret_cast<const std::int16_t*>(map.data);
+      pcm.insert(pcm.end(), s, s + map.size / 2);
+      gst_buffer_unmap(buf, &map);
+    }
+    gst_sample_unref(sample);
+  }
+  gst_object_unref(out);
+  gst_element_set_state(p, GST_STATE_NULL);
+  gst_object_unref(p);
+  return pcm;
+}
+
+// 10 ms blocks with the tone.
+std::size_t blocks_with_tone(const std::vector<std::int16_t>& pcm, double hz, std::size_t from = 0) {
+  return test::tone_samples(pcm, 48000, hz, from) / 480;
+}
+
+}  // namespace
+
+// The hub's talkback (a 1 kHz tone from the test ingest) plays in the file sink while a recording runs
+// (its microphone: a 440 Hz test tone), and is not in the recording. Prints the talkback latency: the
+// tone's start at the sender to its first 10 ms in the sink's file.
+TEST(LiveTalkback, TheHubsTalkbackPlaysInTheSinkAndIsNeverRecorded) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  ingest.send_talkback(1000);
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(true));
+  auto o = options(ingest, "talk-1");
+  const auto wav = dir.path() / "earpiece.wav";
+  o.talkback = "file:" + wav.string();
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), o,
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  const std::string offer = ingest.requests().at(0).body;
+  EXPECT_TRUE(contains(offer.substr(offer.find("m=audio")), "a=sendrecv")) << "talkback on: the unit receives audio";
+
+  // The silent tone flows first (the playout is linked and writing), then it starts.
+  ASSERT_TRUE(run_until(
+      io, [&] { return test::read_wav(wav).samples.size() >= 4800; }, 10s))
+      << "nothing reached the file sink";
+  const std::size_t before = test::read_wav(wav).samples.size();
+  EXPECT_EQ(blocks_with_tone(test::read_wav(wav).samples, 1000), 0u) << "a tone before the hub sent one";
+  const auto on = ingest.talk(true);
+  ASSERT_TRUE(on);
+  // Polled every 2 ms (run_until's 20 ms would blur the figure).
+  std::optional<std::chrono::steady_clock::time_point> heard;
+  io.restart();
+  while (!heard && std::chrono::steady_clock::now() < *on + 5s) {
+    io.poll();
+    if (blocks_with_tone(test::read_wav(wav).samples, 1000, before) > 0) heard = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(2ms);
+  }
+  ASSERT_TRUE(heard) << "the talkback tone never reached the file sink";
+  std::printf("talkback latency (tone on at the sender -> first 10 ms of it in the sink's file): %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(*heard - *on).count()));
+  run_until(
+      io, [] { return false; }, 2s);
+  const auto played = test::read_wav(wav);
+  EXPECT_EQ(played.rate, 48000u);
+  EXPECT_GE(blocks_with_tone(played.samples, 1000, before), 150u) << "most of 2 s of tone is played";
+
+  cap.rec->stop();
+  ASSERT_TRUE(run_until(
+      io, [&] { return cap.eos; }, 10s));
+  sender.stop();
+  const auto rec = dir.path() / "recording.mp4";
+  {
+    std::ofstream f(rec, std::ios::binary);
+    f << cap.bytes;
+  }
+  const auto recorded = recorded_audio(rec);
+  ASSERT_GE(recorded.size(), 48000u) << "the recording's audio did not decode";
+  // The room's microphone is in the recording; the earpiece's tone is not, in any 10 ms of it.
+  EXPECT_GT(blocks_with_tone(recorded, 440), recorded.size() / 480 / 2);
+  EXPECT_EQ(blocks_with_tone(recorded, 1000), 0u) << "talkback was recorded";
+}
+
+// An earpiece that is not there (this machine has no sound card) is logged once and talkback is not
+// played: live itself goes on, video and the talkback's arrival included.
+TEST(LiveTalkback, AnAlsaDeviceThatCannotBeOpenedLeavesLiveRunning) {
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  ingest.send_talkback(1000);
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(false));
+  auto o = options(ingest, "talk-2");
+  o.talkback = "alsa:hw:CARD=NoSuchHeadset";
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), o,
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  ASSERT_TRUE(ingest.talk(true));
+  const auto frames = ingest.video_frames();
+  EXPECT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() >= frames + 30; }, 10s));
+  EXPECT_EQ(failed, "") << "a missing earpiece ended live";
+  EXPECT_EQ(cap.live_error, "");
+  EXPECT_EQ(sender.phase(), live::Sender::Phase::connected);
+  sender.stop();
   cap.rec->abort();
 }

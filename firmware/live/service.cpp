@@ -21,7 +21,7 @@ Service::~Service() {
 
 std::optional<protocol::LiveInfo> Service::info() const {
   if (!running_) return std::nullopt;
-  return protocol::LiveInfo{live_id_, viewers_, talking_};
+  return protocol::LiveInfo{live_id_, viewers_, talker_ && !muted_, muted_};
 }
 
 void Service::notify() {
@@ -52,7 +52,9 @@ void Service::start(const StartRequest& request, std::function<void(Result<std::
   running_ = true;
   live_id_ = request.live_id.value_or("");
   viewers_ = 0;
-  talking_ = false;
+  talker_ = false;
+  muted_ = false;  // each live starts unmuted, as the hub's floor does
+  hub_muted_seen_ = false;
   pending_.push_back(std::move(done));
   limit_timer_.expires_after(std::chrono::seconds(std::max<std::uint32_t>(1, request.max_s)));
   limit_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec) {
@@ -100,6 +102,8 @@ Status Service::start_sender(GstElement* pipeline) {
   o.token = hub_->token;
   o.live_id = live_id_;
   o.ice_addresses = deps_.ice_addresses;
+  o.talkback = deps_.config.live.talkback;
+  o.talkback_muted = muted_;  // a live moving pipelines stays as muted as it was
   sender_ = std::make_unique<Sender>(deps_.io, host_, std::move(o),
                                      Sender::Events{[this](const std::string& id) {
                                                       live_id_ = id;
@@ -160,8 +164,23 @@ void Service::stop(const std::optional<std::string>& live_id, std::function<void
 void Service::on_live_status(const protocol::LiveStatus& status) {
   if (!running_ || (!status.live_id.empty() && !live_id_.empty() && status.live_id != live_id_)) return;
   viewers_ = status.viewers;
-  talking_ = status.talker.has_value() && !status.talkback_muted;
+  talker_ = status.talker.has_value();
+  if (status.talkback_muted != hub_muted_seen_) {
+    hub_muted_seen_ = status.talkback_muted;
+    muted_ = status.talkback_muted;
+    if (sender_) sender_->set_talkback_muted(muted_, false);
+    logger()->info("live {}: talkback {} by the hub", live_id_, muted_ ? "muted" : "unmuted");
+  }
   notify();
+}
+
+Status Service::set_talkback_muted(bool muted) {
+  if (!running_) return Error{"live is not running: there is no talkback to mute"};
+  logger()->info("live {}: talkback {} on the unit", live_id_, muted ? "muted" : "unmuted");
+  muted_ = muted;
+  if (sender_) sender_->set_talkback_muted(muted, true);
+  notify();
+  return ok_status();
 }
 
 void Service::recording_changed() {

@@ -7,7 +7,9 @@
 // Live stops after its max_s, on stop, or when the hub refuses or the connection fails.
 //
 // What the unit tells the room and the hub: streaming(), info() (live_id, viewers and talking, from the
-// hub's retained LiveStatus), for UnitState, Telemetry and the LED.
+// hub's retained LiveStatus; talkback_muted), for UnitState, Telemetry and the LED. Talkback
+// (playout.hpp) plays on config live.talkback; it is muted from the unit (set_talkback_muted: the
+// button's double press, classcamctl live mute) or the hub (LiveStatus.talkback_muted), the later wins.
 //
 // Threading: everything here runs on the io_context thread; the Sender and Recorder it owns post their
 // events here.
@@ -67,8 +69,13 @@ class Service {
   void start(const StartRequest& request, std::function<void(Result<std::string>)> done);
   // Stops live (only the one named, when a live_id is given); done once the branch is gone.
   void stop(const std::optional<std::string>& live_id, std::function<void(Status)> done);
-  // The hub's retained LiveStatus for this unit.
+  // The hub's retained LiveStatus for this unit. A change of its talkback_muted mutes or unmutes
+  // talkback here too (the teacher's page); an unchanged value never undoes the unit's own mute.
   void on_live_status(const protocol::LiveStatus& status);
+  // The teacher muted or unmuted talkback on the unit (button gesture, classcamctl): the playout
+  // drops incoming audio at once and the hub is told. An Error when live does not run.
+  Status set_talkback_muted(bool muted);
+  bool talkback_muted() const { return muted_; }
   // The recording started or ended: live moves to the pipeline that now carries the camera.
   void recording_changed();
 
@@ -90,7 +97,9 @@ class Service {
   bool running_ = false;
   std::string live_id_;
   std::uint32_t viewers_ = 0;
-  bool talking_ = false;
+  bool talker_ = false;                              // the hub's LiveStatus names a talker
+  bool muted_ = false;                               // talkback muted, whoever did it (last one wins)
+  bool hub_muted_seen_ = false;                      // the last LiveStatus.talkback_muted (its changes are what count)
   std::unique_ptr<capture::Recorder> own_pipeline_;  // live-only
   std::unique_ptr<Sender> sender_;
   GstElement* host_ = nullptr;  // the pipeline the sender rides on

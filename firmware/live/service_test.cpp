@@ -8,9 +8,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 
+#include <cstdio>
+
 #include "firmware/capture/probe.hpp"
 #include "firmware/live/test_ingest.hpp"
 #include "tests/support/tempdir.hpp"
+#include "tests/support/tone.hpp"
 
 using namespace classcam;
 using namespace std::chrono_literals;
@@ -173,4 +176,78 @@ TEST(LiveService, RefusesWithoutEnrolment) {
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().message.find("not enrolled"), std::string::npos) << r.error().message;
   EXPECT_FALSE(f.service->streaming());
+}
+
+namespace {
+// Samples of the 1 kHz talkback in the sink's file from sample `from` on.
+std::size_t tone_samples(const std::filesystem::path& wav, std::size_t from) {
+  return test::tone_samples(test::read_wav(wav).samples, 48000, 1000, from);
+}
+}  // namespace
+
+// The teacher mutes talkback on the unit (classcamctl live mute and the button's double press both
+// call set_talkback_muted): the tone stops in the sink within a frame or two and the hub is told; the
+// hub's mute (LiveStatus) works too, and UnitState.live says talking only while someone talks unmuted.
+TEST(LiveService, MutingTalkbackOnTheUnitStopsItAtOnceAndTellsTheHub) {
+  Fixture f;
+  const auto wav = f.dir.path() / "earpiece.wav";
+  f.config.live.talkback = "file:" + wav.string();
+  f.ingest.send_talkback(1000);
+  EXPECT_FALSE(f.service->set_talkback_muted(true).ok()) << "nothing to mute without live";
+  ASSERT_TRUE(f.start({"live-9", 3600, ""}).ok());
+  ASSERT_TRUE(f.ingest.talk(true));
+  ASSERT_TRUE(run_until(
+      f.io, [&] { return tone_samples(wav, 0) >= 9600; }, 10s))
+      << "the tone never played";
+  protocol::LiveStatus st;
+  st.live_id = "live-9";
+  st.viewers = 1;
+  st.talker = "Mr Coach";
+  f.service->on_live_status(st);
+  EXPECT_TRUE(f.service->info()->talking);
+
+  // Muted on the unit: what reaches the file after it is at most what was already in the sink's hands.
+  const std::size_t at_mute = test::read_wav(wav).samples.size();
+  ASSERT_TRUE(f.service->set_talkback_muted(true).ok());
+  EXPECT_TRUE(f.service->info()->talkback_muted);
+  EXPECT_FALSE(f.service->info()->talking) << "talking while muted";
+  run_until(
+      f.io, [] { return false; }, 500ms);
+  const std::size_t after = tone_samples(wav, at_mute);
+  std::printf("after the mute: %.0f ms of tone still played\n", static_cast<double>(after) / 48.0);
+  EXPECT_LE(after, 4800u) << "more than 100 ms of talkback after the mute";
+  ASSERT_TRUE(run_until(
+      f.io,
+      [&] {
+        for (const auto& r : f.ingest.requests()) {
+          if (r.method == "POST" && r.target == "/api/v1/unit/live/live-9/mute" && r.body == R"({"muted":true})")
+            return true;
+        }
+        return false;
+      },
+      5s))
+      << "the hub was not told";
+
+  // Unmuted on the unit: it plays again. A later LiveStatus that still says what it said before (the
+  // hub had not muted) does not undo it.
+  const std::size_t at_unmute = test::read_wav(wav).samples.size();
+  ASSERT_TRUE(f.service->set_talkback_muted(false).ok());
+  f.service->on_live_status(st);
+  EXPECT_FALSE(f.service->talkback_muted());
+  EXPECT_TRUE(run_until(
+      f.io, [&] { return tone_samples(wav, at_unmute) >= 4800; }, 5s));
+
+  // The teacher mutes on the page: the hub's LiveStatus changes and the unit obeys at once.
+  st.talkback_muted = true;
+  st.talker.reset();
+  f.service->on_live_status(st);
+  EXPECT_TRUE(f.service->talkback_muted());
+  const std::size_t at_hub_mute = test::read_wav(wav).samples.size();
+  run_until(
+      f.io, [] { return false; }, 500ms);
+  EXPECT_LE(tone_samples(wav, at_hub_mute), 4800u);
+  st.talkback_muted = false;
+  f.service->on_live_status(st);
+  EXPECT_FALSE(f.service->talkback_muted());
+  f.stop();
 }

@@ -162,11 +162,20 @@ bool TestIngest::request_keyframe() {
   return sent;
 }
 
+std::optional<std::chrono::steady_clock::time_point> TestIngest::talk(bool on) {
+  std::lock_guard lock(mu_);
+  if (talk_volume_ == nullptr) return std::nullopt;
+  g_object_set(talk_volume_, "mute", on ? FALSE : TRUE, nullptr);
+  return std::chrono::steady_clock::now();
+}
+
 void TestIngest::drop_receiver() {
   GstElement* r = nullptr;
   {
     std::lock_guard lock(mu_);
     std::swap(r, receiver_);
+    if (talk_volume_ != nullptr) gst_object_unref(talk_volume_);
+    talk_volume_ = nullptr;
   }
   if (r == nullptr) return;
   gst_element_set_state(r, GST_STATE_NULL);
@@ -258,6 +267,10 @@ void TestIngest::handle(void* handle) {
         location = "/api/v1/unit/live/" + id;
       }
     }
+  } else if (req.method == "POST" && req.target.rfind("/api/v1/unit/live/", 0) == 0 && req.target.size() > 5 &&
+             req.target.compare(req.target.size() - 5, 5, "/mute") == 0) {
+    status = 204;  // the unit's own mute, recorded in requests()
+    body.clear();
   } else if (req.method == "DELETE" && req.target.rfind("/api/v1/unit/live/", 0) == 0) {
     deletes_.fetch_add(1);
     drop_receiver();
@@ -287,6 +300,7 @@ std::string TestIngest::answer(const std::string& offer_text, std::string& error
   pad_ctx = PadAddedContext{&video_frames_, &audio_frames_};
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(&on_pad_added), &pad_ctx);
   (void)webrtc::restrict_ice_addresses(webrtc, {"127.0.0.1"});
+  GstElement* talk_volume = add_talkback(pipeline, webrtc, offer_text);
   gst_element_set_state(pipeline, GST_STATE_PLAYING);
 
   GstWebRTCSessionDescription* offer = gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp);
@@ -325,14 +339,44 @@ std::string TestIngest::answer(const std::string& offer_text, std::string& error
   }
   gst_object_unref(webrtc);
   if (text.empty()) {
+    if (talk_volume != nullptr) gst_object_unref(talk_volume);
     gst_element_set_state(pipeline, GST_STATE_NULL);
     gst_object_unref(pipeline);
     return {};
   }
   std::lock_guard lock(mu_);
   receiver_ = pipeline;
+  talk_volume_ = talk_volume;
   last_answer_ = text;
   return text;
+}
+
+GstElement* TestIngest::add_talkback(GstElement* pipeline, GstElement* webrtc, const std::string& offer) {
+  const double hz = talk_hz_.load();
+  const auto media = webrtc::parse_sdp(offer);
+  if (hz <= 0 || !media) return nullptr;
+  int pt = -1;
+  for (const auto& m : *media) {
+    if (m.kind == "audio" && (m.direction == "sendrecv" || m.direction == "recvonly")) pt = m.payload_for("opus");
+  }
+  if (pt < 0) return nullptr;
+  // As the hub's ingest sends talkback: Opus on the unit's payload type, SSRC pinned in the caps. 5 ms
+  // source buffers, so talk(true) starts the tone within 5 ms of media (a latency figure's start).
+  const std::string desc =
+      "audiotestsrc is-live=true samplesperbuffer=240 wave=sine freq=" + std::to_string(hz) +
+      " volume=0.5 ! audio/x-raw,rate=48000,channels=1 ! volume name=talk_volume mute=true ! opusenc frame-size=20 ! "
+      "rtpopuspay pt=" +
+      std::to_string(pt) +
+      " ssrc=777 ! capsfilter caps=application/x-rtp,media=audio,"
+      "encoding-name=OPUS,clock-rate=48000,payload=" +
+      std::to_string(pt) + ",ssrc=(uint)777";
+  GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, nullptr);
+  if (bin == nullptr) return nullptr;
+  gst_bin_add(GST_BIN(pipeline), bin);
+  GstPad* src = gst_element_get_static_pad(bin, "src");
+  webrtc::link_sending(webrtc, src, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, false);
+  gst_object_unref(src);
+  return gst_bin_get_by_name(GST_BIN(bin), "talk_volume");
 }
 
 }  // namespace classcam::live::testing

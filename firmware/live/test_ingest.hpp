@@ -2,16 +2,19 @@
 // TestIngest: the hub's side of docs/live.md "Unit -> hub" for tests: a real HTTPS endpoint (OpenSSL,
 // a CA and certificate from hub/tls) taking POST /api/v1/unit/live and DELETE of its Location, and a
 // real receiving webrtcbin that answers each offer (non-trickle, after its ICE gathering completed) and
-// decodes what arrives (avdec_h264, opusdec), counting decoded frames.
+// decodes what arrives (avdec_h264, opusdec), counting decoded frames; optionally it sends a tone back
+// on the audio m-line as the hub's talkback does (send_talkback).
 //
 // Threading: the server has its own thread; webrtcbin its own. Counters are atomics; the rest of the
 // recorded requests is read under a mutex.
 #include <gst/gst.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +34,11 @@ class TestIngest {
 
   // Answer the next POSTs with this status and a problem+json body instead (0: answer normally).
   void refuse_with(int status) { refuse_status_ = status; }
+  // The hub's talkback: the next answers send a sine of `hz` on the unit's audio m-line (when the offer
+  // receives audio), silent until talk(true). 0: no talkback sender.
+  void send_talkback(double hz) { talk_hz_ = hz; }
+  // Unmutes (or mutes) the tone at its source; returns when it did. False: no talkback sender runs.
+  std::optional<std::chrono::steady_clock::time_point> talk(bool on);
 
   std::uint64_t video_frames() const { return video_frames_.load(); }
   std::uint64_t audio_frames() const { return audio_frames_.load(); }
@@ -54,6 +62,8 @@ class TestIngest {
   void serve();
   void handle(void* ssl);
   std::string answer(const std::string& offer, std::string& error);
+  // Links a muted tone to `webrtc` for the offer's audio m-line; its volume element (a ref), or null.
+  GstElement* add_talkback(GstElement* pipeline, GstElement* webrtc, const std::string& offer);
   void drop_receiver();
 
   std::string token_;
@@ -69,7 +79,9 @@ class TestIngest {
   mutable std::mutex mu_;
   std::vector<Request> requests_;
   std::string last_answer_;
-  GstElement* receiver_ = nullptr;  // pipeline with the receiving webrtcbin (under mu_)
+  GstElement* receiver_ = nullptr;     // pipeline with the receiving webrtcbin (under mu_)
+  GstElement* talk_volume_ = nullptr;  // the talkback tone's volume in receiver_ (under mu_)
+  std::atomic<double> talk_hz_{0};
   int ingests_ = 0;
 };
 

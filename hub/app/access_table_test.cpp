@@ -443,6 +443,29 @@ std::vector<Row> table() {
        {401, 403, 403, 403, 403, 403, 403},
        with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/consent"; }),
        200},
+      // Only an invited coach asks for consent (the lesson's teacher needs none: 409); only the room's
+      // teacher invites, and only to a manual session (an observation runs here: 409).
+      {"POST /api/v1/live/{unit_id}/requests",
+       {401, 403, 403, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/requests"; }),
+       409},
+      {"POST /api/v1/live/{unit_id}/invites",
+       {401, 403, 403, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/invites"; },
+            R"({"user_id": "someone"})"),
+       409},
+      // Talkback: only invited coaches talk (none here), only the lesson's teacher mutes (no live runs:
+      // 409), and a unit reports its own mute for a live of its own (none runs: 404).
+      {"POST /api/v1/live/{unit_id}/talk",
+       {401, 403, 403, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/talk"; }, R"({"talking": true})")},
+      {"POST /api/v1/live/{unit_id}/mute",
+       {401, 403, 403, 403, 403, 403, 403},
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/mute"; }, R"({"muted": true})"),
+       409},
+      {"POST /api/v1/unit/live/{live_id}/mute",
+       {401, 403, 403, 403, 403, 403, 404},
+       with([](World&) { return std::string("/api/v1/unit/live/gone-1/mute"); }, R"({"muted": true})")},
   };
 }
 

@@ -316,6 +316,7 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
     lo.preview = std::chrono::seconds(cfg.live.preview_s);
     lo.grace = std::chrono::seconds(cfg.live.grace_s);
     lo.ingest_wait = std::chrono::seconds(cfg.live.ingest_wait_s);
+    lo.talk_floor = std::chrono::seconds(cfg.live.talk_floor_s);
     lo.turn_server = cfg.live.turn_server;
     lo.turn_secret = cfg.live.turn_secret;
     lo.turn_credential = std::chrono::seconds(cfg.live.turn_credential_s);

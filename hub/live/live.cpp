@@ -34,6 +34,7 @@ log::Logger logger() { return log::get("live"); }
 // declare SSRC 0 and Chromium never attaches the stream (platform notes, "Live").
 constexpr guint kVideoSsrc = 0x0C1A55C1;
 constexpr guint kAudioSsrc = 0x0C1A55C2;
+constexpr guint kTalkSsrc = 0x0C1A55C3;  // the talkback stream to the unit
 
 bool is_sdp(const http::Request& req) { return req.header("Content-Type").rfind("application/sdp", 0) == 0; }
 
@@ -51,18 +52,6 @@ bool valid_live_id(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(),
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-'; });
-}
-
-std::string pad_media(GstPad* pad) {
-  GstCaps* caps = gst_pad_get_current_caps(pad);
-  if (caps == nullptr) caps = gst_pad_query_caps(pad, nullptr);
-  std::string media;
-  if (caps != nullptr && gst_caps_get_size(caps) > 0) {
-    const char* m = gst_structure_get_string(gst_caps_get_structure(caps, 0), "media");
-    media = m != nullptr ? m : "";
-  }
-  if (caps != nullptr) gst_caps_unref(caps);
-  return media;
 }
 
 void stop_pipeline(GstElement*& pipeline) {
@@ -89,12 +78,48 @@ struct Fanout {
   std::chrono::milliseconds key_interval{1000};
   std::atomic<std::uint64_t> video_frames{0};
   std::atomic<std::uint64_t> key_requests{0};
+  // Talkback: the ingest's appsrc toward the unit and the one viewer whose audio goes into it ("":
+  // nobody, and nothing is sent). Set from the strand, read by the viewers' streaming threads.
+  GstElement* talk_src = nullptr;  // a ref
+  std::string talker;
+  bool talk_caps_set = false;
+  std::atomic<std::uint64_t> talk_buffers{0};
 
   ~Fanout() {
     for (auto* map : {&video, &audio}) {
       for (auto& [id, t] : *map) gst_object_unref(t.src);
     }
     if (video_sink != nullptr) gst_object_unref(video_sink);
+    if (talk_src != nullptr) gst_object_unref(talk_src);
+  }
+
+  // A viewer's streaming thread: its depayloaded Opus goes to the unit only while it holds the floor.
+  void push_talk(const std::string& viewer_id, GstSample* sample) {
+    GstBuffer* buf = gst_sample_get_buffer(sample);
+    std::lock_guard lock(m);
+    if (buf == nullptr || talk_src == nullptr || talker.empty() || talker != viewer_id) return;
+    if (!talk_caps_set) {
+      gst_app_src_set_caps(GST_APP_SRC(talk_src), gst_sample_get_caps(sample));
+      talk_caps_set = true;
+    }
+    GstBuffer* copy = gst_buffer_copy(buf);
+    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;  // the ingest's appsrc stamps its own running time
+    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+    gst_app_src_push_buffer(GST_APP_SRC(talk_src), copy);
+    ++talk_buffers;
+  }
+
+  void set_talker(const std::string& viewer_id) {
+    std::lock_guard lock(m);
+    if (talker != viewer_id) talk_caps_set = false;  // another browser may send other Opus caps
+    talker = viewer_id;
+  }
+
+  void set_talk_src(GstElement* src) {
+    std::lock_guard lock(m);
+    if (talk_src != nullptr) gst_object_unref(talk_src);
+    talk_src = src != nullptr ? GST_ELEMENT(gst_object_ref(src)) : nullptr;
+    talk_caps_set = false;
   }
 
   void push(bool is_video, GstSample* sample) {
@@ -178,6 +203,9 @@ struct Fanout {
     if (video_sink != nullptr) gst_object_unref(video_sink);
     video_sink = nullptr;
     last_key = {};
+    if (talk_src != nullptr) gst_object_unref(talk_src);
+    talk_src = nullptr;  // the new ingest brings its own
+    talk_caps_set = false;
   }
 };
 
@@ -199,9 +227,25 @@ GstFlowReturn on_audio_sample(GstAppSink* sink, gpointer data) {
   return GST_FLOW_OK;
 }
 
+// Streaming thread: a bin from `desc` goes beside `webrtc`, PLAYING, linked to its new src `pad`; null
+// (logged) when it cannot be built. The bin belongs to the pipeline.
+GstElement* link_bin(GstElement* webrtc, GstPad* pad, const char* desc, const std::string& what,
+                     const std::function<void(GstElement*)>& before_link = {}) {
+  GError* err = nullptr;
+  GstElement* bin = gst_parse_bin_from_description(desc, TRUE, &err);
+  if (bin == nullptr) {
+    logger()->error("live: cannot build the {} branch: {}", what, err != nullptr ? err->message : "?");
+    if (err != nullptr) g_error_free(err);
+    return nullptr;
+  }
+  if (before_link) before_link(bin);
+  if (!webrtc::link_beside(webrtc, pad, bin)) logger()->error("live: cannot link the {} pad", what);
+  return bin;
+}
+
 // Streaming thread: an incoming ingest pad goes to its depayloader and appsink.
 void link_ingest_pad(const std::shared_ptr<Fanout>& fanout, GstElement* webrtc, GstPad* pad) {
-  const std::string media = pad_media(pad);
+  const std::string media = webrtc::pad_media(pad);
   // The depayloader makes access units by RTP timestamp and marker (avc), which holds even for a sender
   // that puts SPS/PPS between a frame's slices (rtph264pay config-interval=-1 does): asked for
   // byte-stream access units it splits such a frame in two. h264parse then puts SPS/PPS once before
@@ -212,14 +256,9 @@ void link_ingest_pad(const std::shared_ptr<Fanout>& fanout, GstElement* webrtc, 
                                           "appsink name=sink sync=false max-buffers=60 drop=true"
                      : media == "audio" ? "rtpopusdepay ! appsink name=sink sync=false max-buffers=60 drop=true"
                                         : "fakesink sync=false async=false";
-  GError* err = nullptr;
-  GstElement* bin = gst_parse_bin_from_description(desc, TRUE, &err);
-  if (bin == nullptr) {
-    logger()->error("live: cannot build the ingest's {} branch: {}", media, err != nullptr ? err->message : "?");
-    if (err != nullptr) g_error_free(err);
-    return;
-  }
-  if (GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink")) {
+  link_bin(webrtc, pad, desc, "ingest's " + media, [&](GstElement* bin) {
+    GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "sink");
+    if (sink == nullptr) return;
     GstAppSinkCallbacks cb{};
     cb.new_sample = media == "video" ? on_video_sample : on_audio_sample;
     gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, fanout.get(), nullptr);
@@ -230,15 +269,43 @@ void link_ingest_pad(const std::shared_ptr<Fanout>& fanout, GstElement* webrtc, 
     } else {
       gst_object_unref(sink);
     }
-  }
-  GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
-  gst_bin_add(GST_BIN(parent), bin);
-  gst_object_unref(parent);
-  gst_element_sync_state_with_parent(bin);
-  GstPad* in = gst_element_get_static_pad(bin, "sink");
-  if (gst_pad_link(pad, in) != GST_PAD_LINK_OK) logger()->error("live: cannot link the ingest's {} pad", media);
-  gst_object_unref(in);
+  });
   if (media == "video") fanout->request_keyframe();
+}
+
+// What a talking viewer's appsink callback reaches: the fan-out (it may be gone) and who the viewer is.
+struct TalkContext {
+  std::weak_ptr<Fanout> fanout;
+  std::string viewer_id;
+};
+
+GstFlowReturn on_talk_sample(GstAppSink* sink, gpointer data) {
+  GstSample* sample = gst_app_sink_pull_sample(sink);
+  if (sample == nullptr) return GST_FLOW_EOS;
+  const auto* ctx = static_cast<TalkContext*>(data);
+  if (auto f = ctx->fanout.lock()) f->push_talk(ctx->viewer_id, sample);
+  gst_sample_unref(sample);
+  return GST_FLOW_OK;
+}
+
+// Streaming thread: a viewer's incoming pad. Its audio (a talk-capable viewer's microphone) is
+// depayloaded into an appsink that forwards it while the viewer holds the floor; anything else is dropped.
+void link_viewer_pad(const std::weak_ptr<Fanout>& fanout, const std::string& viewer_id, GstElement* webrtc,
+                     GstPad* pad) {
+  const std::string media = webrtc::pad_media(pad);
+  if (media != "audio") {
+    webrtc::link_beside(webrtc, pad, webrtc::new_fakesink());
+    return;
+  }
+  link_bin(webrtc, pad, "rtpopusdepay ! appsink name=talk sync=false max-buffers=25 drop=true", "viewer's talk",
+           [&](GstElement* bin) {
+             GstElement* sink = gst_bin_get_by_name(GST_BIN(bin), "talk");
+             GstAppSinkCallbacks cb{};
+             cb.new_sample = on_talk_sample;
+             gst_app_sink_set_callbacks(GST_APP_SINK(sink), &cb, new TalkContext{fanout, viewer_id},
+                                        [](gpointer p) { delete static_cast<TalkContext*>(p); });
+             gst_object_unref(sink);
+           });
 }
 
 // The H.264 payload type to answer with: packetization-mode=1, constrained baseline preferred (what
@@ -258,7 +325,8 @@ struct Viewer {
   std::string id;
   access::Principal who;
   bool video_only = false;
-  bool talk = false;
+  bool talk = false;        // may take the floor (access::LiveRights::talk)
+  bool talk_audio = false;  // offered audio sendrecv and was answered so: its microphone reaches the hub
   GstElement* pipeline = nullptr;
   std::unique_ptr<webrtc::Peer> peer;
   util::TimePoint since{};
@@ -267,11 +335,23 @@ struct Viewer {
   bool answered = false;
 };
 
+// The talk floor of one live stream: who talks (one viewer at most) and whether talkback is muted.
+// It lives as long as the live does (a replacing ingest of the same live takes it over).
+struct Talk {
+  std::string viewer_id;  // "" nobody talks
+  access::Principal who;
+  SteadyClock::time_point since{};
+  std::unique_ptr<net::steady_timer> expiry;  // a floor not renewed is dropped
+  bool muted = false;
+};
+
 struct Ingest {
   std::string unit_id;
   std::string live_id;
   bool hub_started = false;
   bool answered = false;
+  bool talkback = false;  // the unit's offer receives audio (it plays talkback)
+  Talk talk;
   GstElement* pipeline = nullptr;
   std::unique_ptr<webrtc::Peer> peer;
   std::shared_ptr<Fanout> fanout;
@@ -390,6 +470,9 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       s.live_id = it->second->live_id;
       s.viewers = static_cast<std::uint32_t>(it->second->viewers.size());
       s.until = it->second->until;
+      const Talk& t = it->second->talk;
+      if (!t.viewer_id.empty()) s.talker = t.who.display_name;
+      s.talkback_muted = t.muted;
     }
     hooks.publish_status(s);
   }
@@ -401,6 +484,7 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     bool hub_started = false;
     std::shared_ptr<Fanout> fanout;
     std::map<std::string, std::unique_ptr<Viewer>> viewers;
+    Talk talk;
     if (auto it = ingests.find(unit_id); it != ingests.end()) {
       if (live_id.empty() || live_id != it->second->live_id) {
         reply(http::problem(409, "another live stream of this unit is running (" + it->second->live_id + ")"));
@@ -411,6 +495,7 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       hub_started = it->second->hub_started;
       fanout = it->second->fanout;
       viewers = std::move(it->second->viewers);
+      talk = std::move(it->second->talk);
       stop_pipeline(it->second->pipeline);
       it->second->peer.reset();
       ingests.erase(it);
@@ -436,6 +521,7 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     in->hub_started = hub_started;
     in->fanout = fanout;
     in->viewers = std::move(viewers);
+    in->talk = std::move(talk);
     in->until = util::now_utc() + options.max_live;
     in->pipeline = gst_pipeline_new(("ingest-" + unit_id).c_str());
     gst_object_ref_sink(in->pipeline);
@@ -452,7 +538,14 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       return;
     }
     in->peer = std::move(*peer);
+    if (auto st = add_talk_sender(*in, offer); !st) {
+      in->peer.reset();
+      stop_pipeline(in->pipeline);
+      reply(http::problem(500, st.error().message));
+      return;
+    }
     if (gst_element_set_state(in->pipeline, GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+      in->peer.reset();
       stop_pipeline(in->pipeline);
       reply(http::problem(500, "the ingest pipeline does not start"));
       return;
@@ -482,6 +575,47 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       self->publish(unit_id);
       if (it->second->viewers.empty()) self->arm_grace(*it->second);
     });
+  }
+
+  // When the unit's offer receives audio (sendrecv, or recvonly without a microphone), the ingest sends
+  // the talker's audio back on that m-line: appsrc -> rtpopuspay with the unit's own Opus payload type
+  // and a pinned SSRC (caps pinned as the viewers' are), linked before the answer is made, so webrtcbin
+  // answers sendrecv (sendonly to a recvonly offer). Nobody talking: nothing is pushed, nothing is sent.
+  Status add_talk_sender(Ingest& in, const std::string& offer) {
+    const auto media = webrtc::parse_sdp(offer);
+    if (!media) return ok_status();
+    int pt = -1;
+    for (const auto& m : *media) {
+      if (m.kind == "audio" && (m.direction == "sendrecv" || m.direction == "recvonly")) {
+        pt = m.payload_for("opus");
+        break;
+      }
+    }
+    if (pt < 0) return ok_status();  // live.talkback = "off" on the unit: no talkback
+    const std::string desc = fmt::format(
+        "appsrc name=talk is-live=true format=time do-timestamp=true max-bytes=200000 leaky-type=downstream ! "
+        "rtpopuspay pt={0} ssrc={1} ! capsfilter name=trtp caps=application/x-rtp,media=audio,"
+        "encoding-name=OPUS,clock-rate=48000,payload={0},ssrc=(uint){1}",
+        pt, kTalkSsrc);
+    GError* err = nullptr;
+    GstElement* bin = gst_parse_bin_from_description(desc.c_str(), TRUE, &err);
+    if (bin == nullptr) {
+      const std::string why = err != nullptr ? err->message : "?";
+      if (err != nullptr) g_error_free(err);
+      return Error{"cannot build the talkback sender: " + why};
+    }
+    if (err != nullptr) g_error_free(err);
+    gst_bin_add(GST_BIN(in.pipeline), bin);
+    GstPad* src = gst_element_get_static_pad(bin, "src");
+    const bool linked =
+        webrtc::link_sending(in.peer->element(), src, GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, false);
+    gst_object_unref(src);
+    if (!linked) return Error{"cannot link the talkback sender to the ingest"};
+    GstElement* appsrc = gst_bin_get_by_name(GST_BIN(bin), "talk");
+    in.fanout->set_talk_src(appsrc);
+    gst_object_unref(appsrc);
+    in.talkback = true;
+    return ok_status();
   }
 
   // Removes an ingest without telling the unit (its POST failed, or it DELETEd).
@@ -628,9 +762,13 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     const auto media = webrtc::parse_sdp(offer);
     int video_pt = -1;
     int audio_pt = -1;
+    std::string audio_direction;
     for (const auto& m : *media) {
       if (m.kind == "video" && video_pt < 0) video_pt = pick_h264(m);
-      if (m.kind == "audio" && audio_pt < 0) audio_pt = m.payload_for("opus");
+      if (m.kind == "audio" && audio_pt < 0) {
+        audio_pt = m.payload_for("opus");
+        audio_direction = m.direction;
+      }
     }
     if (video_pt < 0) {
       reply(http::problem(400, "the offer has no H.264 video with packetization-mode=1", "body"));
@@ -644,6 +782,8 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     v->who = who;
     v->video_only = video_only || audio_pt < 0;
     v->talk = rights.talk;
+    // Only a viewer allowed to talk gets its microphone answered; everyone else's audio is sendonly.
+    v->talk_audio = rights.talk && audio_pt >= 0 && audio_direction == "sendrecv";
     v->since = util::now_utc();
     v->since_steady = SteadyClock::now();
     std::string desc = fmt::format(
@@ -670,6 +810,9 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     v->pipeline = pipeline;
     auto opts = peer_options();
     const std::string viewer_id = v->id;
+    opts.on_pad_added = [fanout = std::weak_ptr<Fanout>(in.fanout), viewer_id](GstElement* webrtc, GstPad* pad) {
+      link_viewer_pad(fanout, viewer_id, webrtc, pad);
+    };
     opts.on_state = [self = shared_from_this(), unit_id, viewer_id](GstWebRTCPeerConnectionState s) {
       if (s == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED || s == GST_WEBRTC_PEER_CONNECTION_STATE_CLOSED)
         self->remove_viewer(unit_id, viewer_id, "the connection was lost");
@@ -681,24 +824,18 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       return;
     }
     v->peer = std::move(*peer);
-    const auto link = [&](const char* name, bool nack) -> bool {
+    const auto link = [&](const char* name, bool nack, GstWebRTCRTPTransceiverDirection direction) -> bool {
       GstElement* caps = gst_bin_get_by_name(GST_BIN(pipeline), name);
       GstPad* src = gst_element_get_static_pad(caps, "src");
-      GstPad* sink = gst_element_request_pad_simple(v->peer->element(), "sink_%u");
-      const bool ok = gst_pad_link(src, sink) == GST_PAD_LINK_OK;
-      GstWebRTCRTPTransceiver* trans = nullptr;
-      g_object_get(sink, "transceiver", &trans, nullptr);
-      if (trans != nullptr) {
-        // NACK/RTX on video only: Chromium rejects an SDP with NACK on audio.
-        g_object_set(trans, "direction", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, "do-nack", nack, nullptr);
-        gst_object_unref(trans);
-      }
-      gst_object_unref(sink);
+      const bool ok = webrtc::link_sending(v->peer->element(), src, direction, nack);
       gst_object_unref(src);
       gst_object_unref(caps);
       return ok;
     };
-    if (!link("vrtp", true) || (audio_pt >= 0 && !link("artp", false))) {
+    const auto sendonly = GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY;
+    if (!link("vrtp", true, sendonly) ||
+        (audio_pt >= 0 &&
+         !link("artp", false, v->talk_audio ? GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV : sendonly))) {
       v->peer.reset();
       stop_pipeline(v->pipeline);
       reply(http::problem(500, "cannot link the viewer's pipeline"));
@@ -755,7 +892,10 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
       }
       viewer->answered = true;
       self->auditor.record(viewer->who, viewer->video_only ? "live.preview.start" : "live.view.start", "unit", unit_id,
-                           "viewer " + viewer_id + (viewer->video_only ? ", video only" : ", video and audio"));
+                           "viewer " + viewer_id +
+                               (viewer->video_only   ? ", video only"
+                                : viewer->talk_audio ? ", video and audio, microphone for talkback"
+                                                     : ", video and audio"));
       reply(sdp_response(201, *answer, "/api/v1/live/" + unit_id + "/whep/" + viewer_id));
       self->publish(unit_id);
     });
@@ -770,6 +910,7 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
 
   // Stops a viewer's pipeline and audits how long they watched; the caller removes it from the map.
   void close_viewer(Ingest& in, Viewer& v, const std::string& why) {
+    if (in.talk.viewer_id == v.id) end_talk(in, why.empty() ? "the view ended" : why);
     in.fanout->remove(v.id);
     if (v.limit) v.limit->cancel();
     v.peer.reset();
@@ -794,6 +935,82 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     publish(unit_id);
     if (in.viewers.empty()) arm_grace(in);
     return true;
+  }
+
+  // ---- talkback ----
+
+  // Releases the floor (nothing sent to the unit from now on) and audits how long they talked; the
+  // caller publishes.
+  void end_talk(Ingest& in, const std::string& why) {
+    if (in.talk.viewer_id.empty()) return;
+    in.fanout->set_talker("");
+    if (in.talk.expiry) in.talk.expiry->cancel();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - in.talk.since);
+    auditor.record(in.talk.who, "live.talk.end", "unit", in.unit_id,
+                   fmt::format("talked {:.1f} s; {}", static_cast<double>(ms.count()) / 1000.0, why));
+    in.talk.viewer_id.clear();
+    in.talk.who = {};
+  }
+
+  // The floor drops by itself when its holder stops renewing it (a page that vanished mid-sentence).
+  void arm_talk_expiry(Ingest& in) {
+    in.talk.expiry = std::make_unique<net::steady_timer>(strand, options.talk_floor);
+    in.talk.expiry->async_wait(
+        [self = shared_from_this(), unit_id = in.unit_id, viewer_id = in.talk.viewer_id](boost::system::error_code ec) {
+          if (ec || self->stopped) return;
+          auto it = self->ingests.find(unit_id);
+          if (it == self->ingests.end() || it->second->talk.viewer_id != viewer_id) return;
+          self->end_talk(*it->second, "the floor was not renewed");
+          self->publish(unit_id);
+        });
+  }
+
+  // POST /api/v1/live/{unit_id}/talk: take (or renew) or release the floor.
+  http::Response talk(const access::Principal& who, const std::string& unit_id, bool talking) {
+    const auto f = facts(unit_id);
+    const auto rights = access::live_rights(who, f);
+    if (!rights.talk) return http::problem(403, "you may not talk into this room's earpiece");
+    auto it = ingests.find(unit_id);
+    if (it == ingests.end() || !it->second->answered) return http::problem(409, "no live stream of this room runs");
+    Ingest& in = *it->second;
+    const bool holds = !in.talk.viewer_id.empty() && in.talk.who.id == who.id;
+    if (!talking) {
+      if (holds) end_talk(in, "released");
+      publish(unit_id);
+      return http::json(200, status_json(unit_id, who.id, rights, f));
+    }
+    if (in.talk.muted) return http::problem(409, "the teacher has muted talkback");
+    if (!in.talkback) return http::problem(409, "this unit plays no talkback (its live.talkback is \"off\")");
+    if (!in.talk.viewer_id.empty() && !holds) {
+      return http::problem(409, in.talk.who.display_name + " is talking; wait until they release the floor");
+    }
+    // The caller's own live view with sendrecv audio: their microphone reaches the hub only through it.
+    const Viewer* mine = nullptr;
+    for (const auto& [id, v] : in.viewers) {
+      if (v->who.id == who.id && v->talk_audio && v->answered) mine = v.get();
+    }
+    if (mine == nullptr) {
+      return http::problem(409, "talking needs your live view with sendrecv audio (your microphone) open first");
+    }
+    if (!holds) {
+      in.talk.viewer_id = mine->id;
+      in.talk.who = who;
+      in.talk.since = SteadyClock::now();
+      in.fanout->set_talker(mine->id);
+      auditor.record(who, "live.talk.start", "unit", unit_id, "viewer " + mine->id);
+    }
+    arm_talk_expiry(in);
+    publish(unit_id);
+    return http::json(200, status_json(unit_id, who.id, rights, f));
+  }
+
+  // Mutes or unmutes talkback at once (the talker loses the floor); `by` is the teacher or the unit.
+  void set_muted(Ingest& in, bool muted, const access::Principal& by, const std::string& how) {
+    if (in.talk.muted == muted) return;
+    in.talk.muted = muted;
+    if (muted) end_talk(in, "talkback muted " + how);
+    auditor.record(by, muted ? "live.talkback.mute" : "live.talkback.unmute", "unit", in.unit_id, how);
+    publish(in.unit_id);
   }
 
   protocol::Json status_json(const std::string& unit_id, const std::string& who_id, const access::LiveRights& rights,
@@ -833,6 +1050,12 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
     }
     const Ingest& in = *it->second;
     j["state"] = in.answered ? "live" : "starting";
+    j["talkback"] = in.talkback;
+    j["talkback_muted"] = in.talk.muted;
+    if (!in.talk.viewer_id.empty()) {
+      j["talker"] = {{"user_id", in.talk.who.id}, {"name", in.talk.who.display_name}};
+    }
+    j["you_talk"] = !in.talk.viewer_id.empty() && !who_id.empty() && in.talk.who.id == who_id;
     j["live_id"] = in.live_id;
     j["until"] = util::to_rfc3339_seconds(in.until);
     j["viewer_count"] = in.viewers.size();
@@ -1111,6 +1334,64 @@ void Live::add_routes(http::Router& router) {
           },
           "The room's teacher invites a coach to watch a manual session live")
       .with_body_limit(4096);
+
+  // Talkback (docs/live.md "Talkback"): one talker at a time, the teacher or the unit mutes it.
+  router
+      .add_async(
+          "POST", "/api/v1/live/{unit_id}/talk", Access::any_user(),
+          [s](http::Request& req, const http::Reply& reply) {
+            const auto body = http::json_body(req);
+            const bool talking = protocol::Reader(body, "").boolean("talking");
+            s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), talking, reply] {
+              reply(s->talk(who, unit_id, talking));
+            });
+          },
+          "Take ({\"talking\": true}, renewed by repeating it) or release ({\"talking\": false}) the talk floor")
+      .with_body_limit(1024);
+
+  router
+      .add_async(
+          "POST", "/api/v1/live/{unit_id}/mute", Access::only({Caller::teacher}),
+          [s](http::Request& req, const http::Reply& reply) {
+            const auto body = http::json_body(req);
+            const bool muted = protocol::Reader(body, "").boolean("muted");
+            s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), muted, reply] {
+              const auto f = s->facts(unit_id);
+              const auto rights = access::live_rights(who, f);
+              if (!rights.moderate) {
+                reply(http::problem(403, "only the lesson's teacher mutes talkback"));
+                return;
+              }
+              auto it = s->ingests.find(unit_id);
+              if (it == s->ingests.end()) {
+                reply(http::problem(409, "no live stream of this room runs"));
+                return;
+              }
+              s->set_muted(*it->second, muted, who, "by the teacher on the page");
+              reply(http::json(200, s->status_json(unit_id, who.id, rights, f)));
+            });
+          },
+          "The teacher mutes ({\"muted\": true}) or unmutes talkback; the talker loses the floor")
+      .with_body_limit(1024);
+
+  router
+      .add_async(
+          "POST", "/api/v1/unit/live/{live_id}/mute", Access::unit(),
+          [s](http::Request& req, const http::Reply& reply) {
+            const auto body = http::json_body(req);
+            const bool muted = protocol::Reader(body, "").boolean("muted");
+            s->on_strand([s, who = req.principal, live_id = req.param("live_id"), muted, reply] {
+              auto it = s->ingests.find(who.id);
+              if (it == s->ingests.end() || it->second->live_id != live_id) {
+                reply(http::problem(404, "no live " + live_id + " of this unit runs"));
+                return;
+              }
+              s->set_muted(*it->second, muted, who, "on the unit");
+              reply(http::no_content());
+            });
+          },
+          "The unit muted or unmuted talkback (button or classcamctl)")
+      .with_body_limit(1024);
 }
 
 }  // namespace classcam::hub::live

@@ -8,12 +8,19 @@
 // allowed viewer arrives and consent holds, stream_stop a grace period after the last viewer left or
 // when a limit passes, and publishes the retained LiveStatus.
 //
+// Talkback: an invited coach's view may carry their microphone (audio sendrecv); the ingest answers the
+// unit's audio m-line sendrecv with an appsrc -> rtpopuspay of its own. Only the current talker's
+// depayloaded Opus is pushed into it (the talk floor: one talker, renewed or dropped after talk_floor,
+// released on leaving, refused while muted by the teacher or the unit); nobody talking, nothing is sent.
+//
 // Threading: all state lives on one strand of the hub's io_context; route handlers post onto it and
 // reply from it; webrtc::Peer callbacks arrive on it. Two things run on GStreamer streaming threads and
 // touch nothing but the Fanout (its own mutex) and GStreamer objects: the ingest's appsink callbacks,
 // which push each buffer into every viewer's appsrc (posting every frame to the strand would add
 // latency and load for nothing), and the viewers' upstream-event probes, which turn a force-key-unit
-// into a rate-limited request on the ingest's appsink.
+// into a rate-limited request on the ingest's appsink. The talking viewers' audio appsinks run there too
+// and only push into the ingest's talkback appsrc, under the Fanout's mutex, when the Fanout names them
+// as the talker (the strand changes who that is).
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 
@@ -38,6 +45,8 @@ struct LiveOptions {
   std::chrono::seconds grace{10};
   std::chrono::seconds ingest_wait{15};
   std::chrono::milliseconds keyframe_interval{1000};
+  // A talk floor not renewed (POST .../talk {"talking": true} again) for this long is dropped.
+  std::chrono::seconds talk_floor{60};
   // TURN for the page (GET /api/v1/live/ice): "host:port" and coturn's static-auth-secret.
   std::string turn_server;
   std::string turn_secret;

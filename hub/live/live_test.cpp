@@ -7,11 +7,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <fmt/format.h>
 #include <gst/video/video.h>
 #include <sys/resource.h>
 
 #include <atomic>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "common/protocol/topics.hpp"
@@ -23,6 +25,7 @@
 #include "hub/fleet/fleet.hpp"
 #include "hub/testing/mqtt_client.hpp"
 #include "hub/testing/test_hub.hpp"
+#include "tests/support/tone.hpp"
 
 namespace classcam::hub::live {
 namespace {
@@ -87,13 +90,7 @@ void link_send(GstElement* pipeline, const char* name, GstElement* webrtc, GstWe
                bool nack) {
   GstElement* caps = gst_bin_get_by_name(GST_BIN(pipeline), name);
   GstPad* src = gst_element_get_static_pad(caps, "src");
-  GstPad* sink = gst_element_request_pad_simple(webrtc, "sink_%u");
-  ASSERT_EQ(gst_pad_link(src, sink), GST_PAD_LINK_OK);
-  GstWebRTCRTPTransceiver* trans = nullptr;
-  g_object_get(sink, "transceiver", &trans, nullptr);
-  g_object_set(trans, "direction", dir, "do-nack", nack, nullptr);
-  gst_object_unref(trans);
-  gst_object_unref(sink);
+  EXPECT_TRUE(webrtc::link_sending(webrtc, src, dir, nack));
   gst_object_unref(src);
   gst_object_unref(caps);
 }
@@ -113,7 +110,55 @@ Status accept(Loop& loop, webrtc::Peer& peer, const std::string& answer) {
   return p.get_future().get();
 }
 
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+// Decoded audio as it arrives (16-bit mono 48 kHz), each buffer with its arrival time: what the unit's
+// earpiece would play.
+struct Heard {
+  std::mutex m;
+  std::vector<std::pair<SteadyTime, std::vector<std::int16_t>>> buffers;
+
+  // Streaming thread: links `pad` to a decoder whose PCM is kept here.
+  void link(GstElement* webrtc, GstPad* pad) {
+    GstElement* bin = gst_parse_bin_from_description(
+        "rtpopusdepay ! opusdec ! audioconvert ! audioresample ! audio/x-raw,format=S16LE,channels=1,rate=48000 ! "
+        "fakesink name=ear signal-handoffs=true sync=false async=false",
+        TRUE, nullptr);
+    GstElement* ear = gst_bin_get_by_name(GST_BIN(bin), "ear");
+    g_signal_connect(ear, "handoff", G_CALLBACK(+[](GstElement*, GstBuffer* buf, GstPad*, gpointer data) {
+                       auto* h = static_cast<Heard*>(data);
+                       GstMapInfo map;
+                       if (!gst_buffer_map(buf, &map, GST_MAP_READ)) return;
+                       const auto* s = reinterpret_cast<const std::int16_t*>(map.data);
+                       std::vector<std::int16_t> pcm(s, s + map.size / 2);
+                       gst_buffer_unmap(buf, &map);
+                       std::lock_guard lock(h->m);
+                       h->buffers.emplace_back(std::chrono::steady_clock::now(), std::move(pcm));
+                     }),
+                     this);
+    gst_object_unref(ear);
+    webrtc::link_beside(webrtc, pad, bin);
+  }
+
+  // The tone at `freq` in what arrived between `from` and `to`.
+  test::ToneLevel level(double freq, SteadyTime from, SteadyTime to) {
+    std::vector<std::int16_t> pcm;
+    {
+      std::lock_guard lock(m);
+      for (const auto& [at, b] : buffers) {
+        if (at >= from && at < to) pcm.insert(pcm.end(), b.begin(), b.end());
+      }
+    }
+    return test::tone_level(pcm.data(), pcm.size(), 48000, freq);
+  }
+  test::ToneLevel last(double freq, std::chrono::milliseconds window) {
+    const auto now = std::chrono::steady_clock::now();
+    return level(freq, now - window, now);
+  }
+};
+
 struct Unit {
+  Heard heard;  // talkback; first, so it outlives the pipeline that fills it
   Pipeline pipeline;
   std::unique_ptr<webrtc::Peer> peer;
 };
@@ -125,6 +170,8 @@ std::unique_ptr<Unit> make_unit(Loop& loop, const char* description = kUnit) {
   EXPECT_EQ(err, nullptr);
   webrtc::PeerOptions o;
   o.ice_addresses = {"127.0.0.1"};
+  // The unit plays the talkback it receives (the earpiece); nothing else comes in.
+  o.on_pad_added = [heard = &u->heard](GstElement* webrtc, GstPad* pad) { heard->link(webrtc, pad); };
   loop.run([&] {
     auto peer = webrtc::Peer::create(loop.io, GST_BIN(u->pipeline.p), "unit", o);
     if (peer) u->peer = std::move(*peer);
@@ -166,9 +213,21 @@ int darkest_row(GstBuffer* buf, GstPad* pad) {
   return darkest;
 }
 
-std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool decode = true, unsigned latency_ms = 40) {
+// `mic_hz` > 0: a coach's browser with a microphone sending that tone, its audio offered sendrecv.
+std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool decode = true, int mic_hz = 0,
+                                    unsigned latency_ms = 40) {
   auto v = std::make_unique<Viewer>();
-  v->pipeline.p = gst_pipeline_new("viewer");
+  if (mic_hz > 0) {
+    const std::string mic = fmt::format(
+        "audiotestsrc is-live=true samplesperbuffer=240 wave=sine freq={} volume=0.5 ! "
+        "audio/x-raw,rate=48000,channels=1 ! volume name=micvol ! opusenc frame-size=20 ! rtpopuspay pt=109 ssrc=5151 "
+        "! capsfilter name=mic "
+        "caps=application/x-rtp,media=audio,encoding-name=OPUS,payload=109,clock-rate=48000,ssrc=(uint)5151",
+        mic_hz);
+    v->pipeline.p = gst_parse_launch(mic.c_str(), nullptr);
+  } else {
+    v->pipeline.p = gst_pipeline_new("viewer");
+  }
   webrtc::PeerOptions o;
   o.ice_addresses = {"127.0.0.1"};
   o.latency_ms = latency_ms;
@@ -206,13 +265,7 @@ std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool dec
                        self);
     }
     gst_object_unref(count);
-    GstObject* parent = gst_object_get_parent(GST_OBJECT(webrtc));
-    gst_bin_add(GST_BIN(parent), bin);
-    gst_object_unref(parent);
-    gst_element_sync_state_with_parent(bin);
-    GstPad* in = gst_element_get_static_pad(bin, "sink");
-    gst_pad_link(pad, in);
-    gst_object_unref(in);
+    webrtc::link_beside(webrtc, pad, bin);
   };
   loop.run([&] {
     auto peer = webrtc::Peer::create(loop.io, GST_BIN(v->pipeline.p), "viewer", o);
@@ -228,7 +281,9 @@ std::unique_ptr<Viewer> make_viewer(Loop& loop, bool with_audio = true, bool dec
                         &t);
   gst_caps_unref(vcaps);
   if (t != nullptr) gst_object_unref(t);
-  if (with_audio) {
+  if (mic_hz > 0) {
+    link_send(v->pipeline.p, "mic", v->peer->element(), GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDRECV, false);
+  } else if (with_audio) {
     GstCaps* acaps =
         gst_caps_from_string("application/x-rtp,media=audio,encoding-name=OPUS,payload=109,clock-rate=48000");
     g_signal_emit_by_name(v->peer->element(), "add-transceiver", GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_RECVONLY, acaps,
@@ -258,6 +313,7 @@ std::size_t audits(TestHub& hub, const std::string& action) {
 
 class LiveTest : public ::testing::Test {
  protected:
+  explicit LiveTest(std::optional<config::HubConfig> config = std::nullopt) : hub(std::move(config)) {}
   void SetUp() override {
     webrtc::ensure_gstreamer();
     teacher = hub.add_person("ms-khan", store::Role::teacher);
@@ -378,7 +434,7 @@ TEST_F(LiveTest, FramesOfManySlicesReachViewersWhole) {
   auto u = make_unit(loop, kSlicedUnit);
   start_unit_live(*u);
   // A roomy jitter buffer: a packet late on a loaded machine must not pass for a lost slice.
-  auto v = make_viewer(loop, true, true, 300);
+  auto v = make_viewer(loop, true, true, 0, 300);
   ASSERT_EQ(whep(loop, *v, teacher.token).status, 201);
   ASSERT_TRUE(wait_for([&] { return v->frames >= 60; }, std::chrono::seconds(15))) << v->frames;
   EXPECT_EQ(v->damaged.load(), 0) << "of " << v->frames << " decoded pictures";
@@ -452,6 +508,250 @@ TEST_F(LiveTest, TenViewersCostLittleMoreThanOne) {
   // alone <= 3 % of a core per extra viewer, is for bench/live.sh), never in timed unit tests.
 }
 
+// Talkback: an observation under way with two invited coaches, the teacher started live on the unit.
+class TalkTest : public LiveTest {
+ protected:
+  using LiveTest::LiveTest;
+  void SetUp() override {
+    LiveTest::SetUp();
+    coach2 = hub.add_person("ms-coach", store::Role::coach);
+    outsider = hub.add_person("mr-outsider", store::Role::coach);
+    store::Observation o;
+    o.room_id = room.id;
+    o.teacher_id = teacher.user.id;
+    o.title = "observed lesson";
+    o.start = util::now_utc() - std::chrono::minutes(5);
+    o.end = util::now_utc() + std::chrono::hours(1);
+    o.coach_ids = {coach.user.id, coach2.user.id};
+    ASSERT_TRUE(std::holds_alternative<store::Observation>(hub.store().create_observation(o)));
+  }
+
+  testkit::HttpResponse post_json(const std::string& token, const std::string& path, const std::string& body) {
+    return hub.client(token).request("POST", path, body, {{"Content-Type", "application/json"}});
+  }
+  testkit::HttpResponse talk(const TestHub::Person& who, bool talking) {
+    return post_json(who.token, "/api/v1/live/room-12/talk",
+                     talking ? R"({"talking": true})" : R"({"talking": false})");
+  }
+  testkit::HttpResponse mute(const TestHub::Person& who, bool muted) {
+    return post_json(who.token, "/api/v1/live/room-12/mute", muted ? R"({"muted": true})" : R"({"muted": false})");
+  }
+
+  // Waits for the tone at `hz` to arrive at the unit (over the last 200 ms); false after 5 s.
+  static bool hears(Unit& u, double hz) {
+    return wait_for([&] { return u.heard.last(hz, std::chrono::milliseconds(200)).present(); },
+                    std::chrono::seconds(5));
+  }
+  // Nothing of `hz` over `window`, once what was in flight had 300 ms to drain.
+  static test::ToneLevel quiet_level(Unit& u, double hz,
+                                     std::chrono::milliseconds window = std::chrono::milliseconds(700)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    const auto from = std::chrono::steady_clock::now();
+    std::this_thread::sleep_for(window);
+    return u.heard.level(hz, from, std::chrono::steady_clock::now());
+  }
+
+  TestHub::Person coach2, outsider;
+};
+
+TEST_F(TalkTest, OnlyTheFloorHoldersMicrophoneReachesTheUnit) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  // Two coaches with microphones: 1 kHz and 1.5 kHz, so the unit's ear tells whose audio it gets.
+  auto v1 = make_viewer(loop, true, true, 1000);
+  const auto r1 = whep(loop, *v1, coach.token);
+  ASSERT_EQ(r1.status, 201) << r1.body;
+  const std::string audio_answer = r1.body.substr(r1.body.find("m=audio"));
+  EXPECT_NE(audio_answer.find("a=sendrecv"), std::string::npos) << "a talk-capable coach's microphone is answered";
+  auto v2 = make_viewer(loop, true, true, 1500);
+  ASSERT_EQ(whep(loop, *v2, coach2.token).status, 201);
+  ASSERT_TRUE(wait_for([&] { return v1->frames >= 10 && v2->frames >= 10; }, std::chrono::seconds(10)));
+
+  // Nobody holds the floor: nothing of either microphone reaches the unit.
+  EXPECT_FALSE(quiet_level(*u, 1000).present());
+  EXPECT_FALSE(quiet_level(*u, 1500).present());
+
+  const auto took = talk(coach, true);
+  ASSERT_EQ(took.status, 200) << took.body;
+  EXPECT_EQ(took.json()["talker"]["name"], coach.user.display_name);
+  EXPECT_EQ(took.json()["you_talk"], true);
+  EXPECT_TRUE(hears(*u, 1000)) << "the floor holder's tone never reached the unit";
+  EXPECT_FALSE(u->heard.last(1500, std::chrono::milliseconds(500)).present()) << "another viewer's audio was sent";
+  // The page's state, for everyone allowed to watch.
+  const auto st = hub.client(teacher.token).request("GET", "/api/v1/live/room-12");
+  EXPECT_EQ(st.json()["talker"]["user_id"], coach.user.id);
+  EXPECT_EQ(st.json()["talkback_muted"], false);
+
+  // One talker at a time: the other coach is told who talks.
+  const auto busy = talk(coach2, true);
+  EXPECT_EQ(busy.status, 409) << busy.body;
+  EXPECT_NE(busy.body.find(coach.user.display_name), std::string::npos) << busy.body;
+  // Renewing one's own floor is fine.
+  EXPECT_EQ(talk(coach, true).status, 200);
+
+  // Released: silence, then the other coach's tone once they take it.
+  EXPECT_EQ(talk(coach, false).status, 200);
+  EXPECT_FALSE(quiet_level(*u, 1000).present());
+  ASSERT_EQ(talk(coach2, true).status, 200);
+  EXPECT_TRUE(hears(*u, 1500));
+  EXPECT_FALSE(u->heard.last(1000, std::chrono::milliseconds(500)).present());
+
+  // The teacher mutes: the talker loses the floor at once and nobody may take it.
+  const auto muted = mute(teacher, true);
+  ASSERT_EQ(muted.status, 200) << muted.body;
+  EXPECT_EQ(muted.json()["talkback_muted"], true);
+  EXPECT_TRUE(muted.json()["talker"].is_null());
+  EXPECT_FALSE(quiet_level(*u, 1500).present());
+  const auto refused = talk(coach, true);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  EXPECT_NE(refused.body.find("muted"), std::string::npos) << refused.body;
+  EXPECT_EQ(mute(coach, false).status, 403) << "only the teacher unmutes";
+  ASSERT_EQ(mute(teacher, false).status, 200);
+
+  // Leaving the view releases the floor.
+  ASSERT_EQ(talk(coach, true).status, 200);
+  EXPECT_TRUE(hears(*u, 1000));
+  EXPECT_EQ(hub.client(coach.token).request("DELETE", r1.header("Location")).status, 204);
+  EXPECT_TRUE(hub.client(teacher.token).request("GET", "/api/v1/live/room-12").json()["talker"].is_null());
+  EXPECT_FALSE(quiet_level(*u, 1000).present());
+
+  EXPECT_EQ(audits(hub, "live.talk.start"), 3u);
+  EXPECT_EQ(audits(hub, "live.talk.end"), 3u);
+  EXPECT_EQ(audits(hub, "live.talkback.mute"), 1u);
+  EXPECT_EQ(audits(hub, "live.talkback.unmute"), 1u);
+  store::AuditFilter f;
+  f.action = "live.talk.end";
+  const auto ends = hub.store().audit_entries(f);
+  ASSERT_FALSE(ends.empty());
+  EXPECT_NE(ends.front().detail.find("talked "), std::string::npos) << ends.front().detail;
+}
+
+TEST_F(TalkTest, TheFloorIsRefusedWithoutRightsMicrophoneOrAValidBody) {
+  auto u = make_unit(loop);
+  // No live yet.
+  EXPECT_EQ(talk(coach, true).status, 409);
+  start_unit_live(*u);
+  // Not invited (no teacher asked them), a technician, an admin, the teacher (who moderates, not talks).
+  EXPECT_EQ(talk(outsider, true).status, 403);
+  EXPECT_EQ(talk(tech, true).status, 403);
+  EXPECT_EQ(talk(admin, true).status, 403);
+  EXPECT_EQ(talk(teacher, true).status, 403);
+  EXPECT_EQ(mute(tech, true).status, 403);
+  // An invited coach without a view, then with a receive-only one: no microphone to forward.
+  const auto no_view = talk(coach, true);
+  EXPECT_EQ(no_view.status, 409);
+  EXPECT_NE(no_view.body.find("sendrecv"), std::string::npos) << no_view.body;
+  auto v = make_viewer(loop);
+  const auto r = whep(loop, *v, coach.token);
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(r.body.find("a=sendrecv", r.body.find("m=audio")), std::string::npos) << r.body;
+  EXPECT_EQ(talk(coach, true).status, 409);
+  // Bodies that say nothing sensible are refused naming the field.
+  const auto bad = post_json(coach.token, "/api/v1/live/room-12/talk", R"({"talking": "yes"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("talking"), std::string::npos) << bad.body;
+  const auto missing = post_json(teacher.token, "/api/v1/live/room-12/mute", "{}");
+  EXPECT_EQ(missing.status, 400) << missing.body;
+  EXPECT_NE(missing.body.find("muted"), std::string::npos) << missing.body;
+  EXPECT_EQ(audits(hub, "live.talk.start"), 0u);
+}
+
+// Printed, for docs/live.md: a coach's tone (5 ms source buffers) from the moment it starts at the
+// coach's webrtcbin, through the hub's floor, to the first decoded 10 ms of it at the unit's webrtcbin.
+TEST_F(TalkTest, TalkbackThroughTheHubArrivesAndItsLatencyIsPrinted) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  auto v = make_viewer(loop, true, true, 1000);
+  GstElement* mic = gst_bin_get_by_name(GST_BIN(v->pipeline.p), "micvol");
+  ASSERT_NE(mic, nullptr);
+  g_object_set(mic, "mute", TRUE, nullptr);
+  ASSERT_EQ(whep(loop, *v, coach.token).status, 201);
+  ASSERT_EQ(talk(coach, true).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the silent stream flows to the unit
+  const auto on = std::chrono::steady_clock::now();
+  g_object_set(mic, "mute", FALSE, nullptr);
+  gst_object_unref(mic);
+  std::optional<SteadyTime> first;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        std::lock_guard lock(u->heard.m);
+        for (const auto& [at, pcm] : u->heard.buffers) {
+          if (at < on || pcm.size() < 480) continue;
+          if (test::tone_level(pcm.data(), 480, 48000, 1000).present() ||
+              test::tone_level(pcm.data() + pcm.size() - 480, 480, 48000, 1000).present()) {
+            first = at;
+            return true;
+          }
+        }
+        return false;
+      },
+      std::chrono::seconds(5)))
+      << "the tone never arrived";
+  std::printf("talkback through the hub (coach webrtcbin -> hub -> unit webrtcbin, decoded): %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(*first - on).count()));
+}
+
+// A page that stops renewing its floor (gone mid-sentence) loses it after live.talk_floor_s.
+class ShortFloorTest : public TalkTest {
+ protected:
+  ShortFloorTest() : TalkTest(config()) {}
+  static config::HubConfig config() {
+    auto c = testkit::test_config("unused");
+    c.live.talk_floor_s = 1;
+    return c;
+  }
+};
+
+TEST_F(ShortFloorTest, AFloorNotRenewedDrops) {
+  auto u = make_unit(loop);
+  start_unit_live(*u);
+  auto v = make_viewer(loop, true, true, 1000);
+  ASSERT_EQ(whep(loop, *v, coach.token).status, 201);
+  ASSERT_EQ(talk(coach, true).status, 200);
+  EXPECT_TRUE(hears(*u, 1000));
+  // Renewed within the second: still talking after more than a second.
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  ASSERT_EQ(talk(coach, true).status, 200);
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  EXPECT_FALSE(hub.client(coach.token).request("GET", "/api/v1/live/room-12").json()["talker"].is_null());
+  // Not renewed: dropped, and the tone stops.
+  EXPECT_TRUE(wait_for(
+      [&] { return hub.client(coach.token).request("GET", "/api/v1/live/room-12").json()["talker"].is_null(); },
+      std::chrono::seconds(3)));
+  EXPECT_FALSE(quiet_level(*u, 1000).present());
+  store::AuditFilter f;
+  f.action = "live.talk.end";
+  const auto ends = hub.store().audit_entries(f);
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_NE(ends.front().detail.find("not renewed"), std::string::npos) << ends.front().detail;
+}
+
+// The unit mutes from its button or classcamctl: it tells the hub, which drops the floor and refuses it.
+TEST_F(TalkTest, TheUnitMutesTalkbackThroughTheHub) {
+  auto u = make_unit(loop);
+  const std::string ingest = start_unit_live(*u);
+  auto v = make_viewer(loop, true, true, 1000);
+  ASSERT_EQ(whep(loop, *v, coach.token).status, 201);
+  ASSERT_EQ(talk(coach, true).status, 200);
+  EXPECT_TRUE(hears(*u, 1000));
+  auto uc = hub.client(unit.token);
+  const auto m = uc.request("POST", ingest + "/mute", R"({"muted": true})", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(m.status, 204) << m.body;
+  const auto st = hub.client(teacher.token).request("GET", "/api/v1/live/room-12");
+  EXPECT_EQ(st.json()["talkback_muted"], true);
+  EXPECT_TRUE(st.json()["talker"].is_null());
+  EXPECT_FALSE(quiet_level(*u, 1000).present());
+  EXPECT_EQ(talk(coach, true).status, 409);
+  EXPECT_EQ(uc.request("POST", "/api/v1/unit/live/not-this-one/mute", R"({"muted": false})",
+                       {{"Content-Type", "application/json"}})
+                .status,
+            404);
+  EXPECT_EQ(uc.request("POST", ingest + "/mute", R"({"muted": false})", {{"Content-Type", "application/json"}}).status,
+            204);
+  EXPECT_EQ(talk(coach, true).status, 200);
+  EXPECT_EQ(audits(hub, "live.talkback.mute"), 1u);
+}
+
 // Over a real Mosquitto: a teacher's viewer makes the hub send stream_start; the "unit" answers with its
 // offer under that live_id; the view plays; LiveStatus counts the viewer; the last viewer's leaving makes
 // the hub send stream_stop after the grace period.
@@ -520,6 +820,22 @@ TEST(LiveMqtt, AViewerStartsLiveOverMqttAndTheLastOneLeavingStopsIt) {
     return false;
   };
   EXPECT_TRUE(wait_for([&] { return has_status(1); }, std::chrono::seconds(5)));
+  // The teacher mutes talkback: the retained LiveStatus says so (the unit obeys it).
+  auto tc0 = hub.client(teacher.token);
+  ASSERT_EQ(
+      tc0.request("POST", "/api/v1/live/room-12/mute", R"({"muted": true})", {{"Content-Type", "application/json"}})
+          .status,
+      200);
+  EXPECT_TRUE(wait_for(
+      [&] {
+        for (const auto& m : mqtt.messages()) {
+          const auto st = protocol::decode<protocol::LiveStatus>(m.payload);
+          if (m.topic == live_topic && st && st->talkback_muted && !st->talker) return true;
+        }
+        return false;
+      },
+      std::chrono::seconds(5)))
+      << "no LiveStatus with talkback_muted";
 
   // The teacher leaves: after the grace period the unit is told to stop.
   auto tc = hub.client(teacher.token);
