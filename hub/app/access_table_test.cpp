@@ -451,8 +451,7 @@ std::vector<Row> table() {
        409},
       {"POST /api/v1/live/{unit_id}/invites",
        {401, 403, 403, 403, 403, 403, 403},
-       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/invites"; },
-            R"({"user_id": "someone"})"),
+       with([](World& w) { return "/api/v1/live/" + w.unit.unit.id + "/invites"; }, R"({"user_id": "someone"})"),
        409},
       // Talkback: only invited coaches talk (none here), only the lesson's teacher mutes (no live runs:
       // 409), and a unit reports its own mute for a live of its own (none runs: 404).

@@ -107,6 +107,23 @@ await step("the teacher opens the live view from the lesson's row and sees who w
   await shot(teacher, "live-teacher");
 });
 
+await step("the coach holds push-to-talk: the teacher sees who talks and the unit plays it", async () => {
+  const talk = coach.locator("#live-talk");
+  await coach.waitForFunction(() => !document.querySelector("#live-talk").disabled, null, { timeout: 15000 });
+  await ask("talk-start");
+  const box = await talk.boundingBox();
+  await coach.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  await coach.mouse.down();
+  await coach.locator("#live-talk-state", { hasText: "You are talking" }).waitFor();
+  check((await talk.getAttribute("aria-pressed")) === "true", "the button shows it is held");
+  await teacher.locator("#live-talker", { hasText: "Mr Jones is talking" }).waitFor({ timeout: 10000 });
+  await coach.waitForTimeout(3000);
+  await ask("talk-heard");  // the C++ side reads the unit's earpiece (a WAV file here)
+  await coach.mouse.up();
+  await teacher.locator("#live-talker", { hasText: "Nobody is talking" }).waitFor({ timeout: 10000 });
+  check((await coach.locator("#live-talk-state").textContent()) === "", "the talking state clears on release");
+});
+
 await step("an uninvited coach is refused by the page and by the signalling API", async () => {
   const outsider = await session("outsider");
   await outsider.goto(`${cfg.url}/${liveHash}`);

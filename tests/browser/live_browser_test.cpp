@@ -16,6 +16,7 @@
 #include "tests/e2e/processes.hpp"
 #include "tests/support/netns.hpp"
 #include "tests/support/tempdir.hpp"
+#include "tests/support/tone.hpp"
 #include "tests/support/turn.hpp"
 
 using namespace classcam;
@@ -91,7 +92,9 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
   picture.preset = "veryfast";
   picture.bitrate_kbps = 1200;
   picture.latency_strip = true;
-  e2e::UnitProcess unit(dir / "unit", picture);
+  // The teacher's earpiece is a WAV file here (this machine has no sound card).
+  const fs::path earpiece = dir / "earpiece.wav";
+  e2e::UnitProcess unit(dir / "unit", picture, "[live]\ntalkback = \"file:" + earpiece.string() + "\"\n");
   unit.start();
   if (HasFatalFailure()) return;
   {
@@ -125,10 +128,12 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
 
   std::atomic<bool> done{false};
   std::string helper_log;
+  std::size_t talk_from = 0;
+  int loud_blocks = 0;
   std::thread helper([&] {
     std::set<std::string> handled;
     while (!done) {
-      for (const std::string what : {"blip", "relay-check"}) {
+      for (const std::string what : {"blip", "relay-check", "talk-start", "talk-heard"}) {
         if (handled.count(what) != 0 || !fs::exists(dir / what)) continue;
         handled.insert(what);
         if (what == "blip") {
@@ -138,6 +143,19 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
           } catch (const std::exception& e) {
             helper_log += std::string("blip failed: ") + e.what() + "\n";
           }
+        } else if (what == "talk-start") {
+          talk_from = test::read_wav(earpiece).samples.size();
+        } else if (what == "talk-heard") {
+          // Chromium's fake microphone beeps: blocks of 10 ms well above the silence before.
+          const auto wav = test::read_wav(earpiece);
+          const std::size_t block = wav.rate / 100;
+          for (std::size_t i = talk_from; block > 0 && i + block <= wav.samples.size(); i += block) {
+            if (test::tone_level(wav.samples.data() + i, block, wav.rate, 1000).rms > 300) ++loud_blocks;
+          }
+          helper_log += "talkback: " + std::to_string(loud_blocks) + " loud 10 ms blocks in the earpiece of " +
+                        std::to_string((wav.samples.size() - std::min(talk_from, wav.samples.size())) /
+                                       std::max<std::size_t>(block, 1)) +
+                        " while the coach talked\n";
         } else {
           helper_log += "TURN allocations: " + std::to_string(turn.allocations()) + "\n";
         }
@@ -166,6 +184,7 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
                             << unit.output();
   std::cout << r.output << helper_log;
   EXPECT_NE(helper_log.find("TURN allocations: "), std::string::npos) << helper_log;
+  EXPECT_GT(loud_blocks, 5) << "the coach's microphone did not reach the unit's earpiece\n" << helper_log;
   EXPECT_GT(turn.allocations(), 0) << "the relay-only view did not go through coturn\n" << turn.log();
   // Every view is audited: who, and how long; the refusals too.
   const auto audit = hub.get(token("admin"), "/api/v1/audit?target_id=room-12&limit=1000");

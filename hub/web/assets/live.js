@@ -262,9 +262,15 @@ export async function livePage(ctx, unitId, query) {
   }
 
   // ---- talkback ----
+  // The hub drops a floor not renewed within live.talk_floor_s (60 s): a held button renews it.
+  let renewTimer = null;
   async function setTalking(on) {
     if (on === talking || !mic) return;
     talking = on;
+    if (renewTimer) clearInterval(renewTimer);
+    renewTimer = on ? setInterval(() => {
+      if (talking) api("POST", `${base}/talk`, { talking: true }).catch(() => setTalking(false));
+    }, 20000) : null;
     if (!on) {
       mic.enabled = false;
       talkBtn.setAttribute("aria-pressed", "false");
@@ -284,6 +290,8 @@ export async function livePage(ctx, unitId, query) {
     } catch (err) {
       if (on) {
         talking = false;
+        if (renewTimer) clearInterval(renewTimer);
+        renewTimer = null;
         mic.enabled = false;
         talkState.textContent = explain(err);
       }
@@ -357,7 +365,8 @@ export async function livePage(ctx, unitId, query) {
     side.append(h("p", { id: "live-talker", class: "small" },
       status.talkback_muted ? "Talkback is muted by the teacher." : talker ? `${talker.name || talker} is talking.` : "Nobody is talking."));
     talkBtn.hidden = !may("talk");
-    talkBtn.disabled = !!status.talkback_muted || !mic;
+    talkBtn.disabled = !!status.talkback_muted || !mic || status.talkback === false;
+    if (may("talk") && status.talkback === false) talkState.textContent = "This room's camera unit has no earpiece set up, so talkback is off.";
     muteBtn.hidden = !may("moderate");
     muteBtn.textContent = status.talkback_muted ? "Unmute talkback" : "Mute talkback";
     if (may("preview")) note.textContent = note.textContent || "Framing preview: picture only, for a limited time.";
@@ -405,6 +414,7 @@ export async function livePage(ctx, unitId, query) {
     if (retryTimer) clearTimeout(retryTimer);
     if (statsTimer) clearInterval(statsTimer);
     if (talking) api("POST", `${base}/talk`, { talking: false }).catch(() => {});
+    if (renewTimer) clearInterval(renewTimer);
     closePeer();
     if (mic) mic.stop();
     mic = null;
