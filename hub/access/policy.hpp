@@ -90,6 +90,7 @@ struct LiveFacts {
   std::optional<std::string> observation_id;  // the observation under way there
   std::optional<std::string> observation_teacher_id;
   std::vector<std::string> observation_coach_ids;
+  bool observation_live_allowed = false;  // the teacher consented when scheduling it
   // A manual session (no observation under way): whom the room's teacher invited to watch it.
   std::vector<std::string> invited_ids;
 };

@@ -267,6 +267,26 @@ TEST_F(ApiTest, MalformedBodiesGetProblemJsonNamingTheField) {
   EXPECT_EQ(unknown_room.json()["detail"], "room_id: no room no-such-room");
 }
 
+// Live allowed in advance is the teacher's own consent: an admin scheduling for her cannot give it.
+TEST_F(ApiTest, OnlyTheTeacherSchedulesALessonWithLiveAllowed) {
+  Json body = observation("2026-11-24T09:00:00Z", "2026-11-24T09:50:00Z");
+  body["live_allowed"] = true;
+  Json for_her = body;
+  for_her["teacher_id"] = teacher.user.id;
+  const auto by_admin = as_admin.request("POST", "/api/v1/observations", for_her.dump(), json_headers());
+  EXPECT_EQ(by_admin.status, 403) << by_admin.body;
+  EXPECT_EQ(by_admin.json()["field"], "live_allowed");
+  const auto own = as_teacher.request("POST", "/api/v1/observations", body.dump(), json_headers());
+  ASSERT_EQ(own.status, 201) << own.body;
+  EXPECT_TRUE(own.json()["live_allowed"]);
+  const std::string path = "/api/v1/observations/" + own.json()["id"].get<std::string>();
+  EXPECT_EQ(as_admin.request("PATCH", path, R"({"live_allowed": true})", json_headers()).status, 403);
+  const auto off = as_admin.request("PATCH", path, R"({"live_allowed": false})", json_headers());
+  ASSERT_EQ(off.status, 200) << off.body;
+  EXPECT_FALSE(off.json()["live_allowed"]) << "withdrawing it is anyone's who may change the lesson";
+  EXPECT_EQ(as_teacher.request("PATCH", path, R"({"live_allowed": "yes"})", json_headers()).status, 400);
+}
+
 TEST_F(ApiTest, OverlappingObservationsInARoomAreRefusedBackToBackIsFine) {
   const auto first =
       as_teacher.request("POST", "/api/v1/observations",

@@ -440,6 +440,75 @@ TEST_F(LiveTest, FramesOfManySlicesReachViewersWhole) {
   EXPECT_EQ(v->damaged.load(), 0) << "of " << v->frames << " decoded pictures";
 }
 
+// The consent rules (docs/live.md, "The school's rules"): an invited coach asks and the teacher
+// accepts; an observation scheduled with live allowed needs no asking; in a manual session the room's
+// teacher invites, which is consent; a coach outside all of it stays out.
+TEST_F(LiveTest, CoachesAskTheTeacherAcceptsLiveAllowedNeedsNoAskingManualSessionsInvite) {
+  const auto post = [&](const TestHub::Person& who, const std::string& path, const std::string& body = "{}") {
+    return hub.client(who.token).request("POST", "/api/v1/live/room-12" + path, body,
+                                         {{"Content-Type", "application/json"}});
+  };
+  const auto status = [&](const TestHub::Person& who) {
+    return hub.client(who.token).request("GET", "/api/v1/live/room-12");
+  };
+  const auto other = hub.add_person("ms-other", store::Role::coach);
+
+  // A manual session: the room's teacher invites a coach (refused for nonsense and for non-teachers).
+  EXPECT_EQ(status(coach).status, 403);
+  EXPECT_EQ(post(teacher, "/invites", R"({"user_id": "nobody"})").status, 400);
+  EXPECT_EQ(post(teacher, "/invites", R"({"user": 1})").status, 400);
+  EXPECT_EQ(post(coach, "/invites", R"({"user_id": ")" + other.user.id + "\"}").status, 403);
+  const auto invited = post(teacher, "/invites", R"({"user_id": ")" + coach.user.id + "\"}");
+  ASSERT_EQ(invited.status, 200) << invited.body;
+  EXPECT_EQ(invited.json()["invited"], protocol::Json::array({coach.user.id}));
+  const auto seen = status(coach);
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_TRUE(seen.json()["consent"]) << "inviting is consenting";
+  EXPECT_EQ(seen.json()["you_may"], protocol::Json::array({"watch", "talk"}));
+  EXPECT_EQ(status(other).status, 403);
+  EXPECT_EQ(audits(hub, "live.invite"), 1u);
+
+  // An observation starts: the manual session's invites end with it; its invited coach asks.
+  store::Observation o;
+  o.room_id = room.id;
+  o.teacher_id = teacher.user.id;
+  o.title = "observed";
+  o.start = util::now_utc() - std::chrono::minutes(1);
+  o.end = util::now_utc() + std::chrono::hours(1);
+  o.coach_ids = {other.user.id};
+  const auto made = hub.store().create_observation(o);
+  ASSERT_TRUE(std::holds_alternative<store::Observation>(made));
+  const auto obs_id = std::get<store::Observation>(made).id;
+  EXPECT_EQ(status(coach).status, 403);
+  EXPECT_EQ(post(teacher, "/invites", R"({"user_id": ")" + coach.user.id + "\"}").status, 409)
+      << "an observation's coaches are invited to the observation";
+  auto v = make_viewer(loop, true, false);
+  EXPECT_EQ(whep(loop, *v, other.token).status, 409) << "no consent yet";
+  const auto asked = post(other, "/requests");
+  ASSERT_EQ(asked.status, 200) << asked.body;
+  EXPECT_TRUE(asked.json()["asked"]);
+  EXPECT_FALSE(asked.json()["consent"]);
+  const auto teachers = status(teacher).json();
+  ASSERT_EQ(teachers["requests"].size(), 1u) << teachers.dump();
+  EXPECT_EQ(teachers["requests"][0]["user_id"], other.user.id);
+  EXPECT_EQ(post(teacher, "/requests").status, 409) << "the teacher needs nobody's consent";
+  ASSERT_EQ(post(teacher, "/consent").status, 200);
+  EXPECT_TRUE(status(other).json()["consent"]);
+  EXPECT_TRUE(status(teacher).json()["requests"].empty());
+  EXPECT_EQ(audits(hub, "live.request"), 1u);
+  EXPECT_EQ(audits(hub, "live.consent"), 1u);
+
+  // Scheduled with live allowed: a lesson whose coach needs no consent on the day.
+  ASSERT_TRUE(std::holds_alternative<store::Observation>(hub.store().cancel_observation(obs_id)));
+  o.coach_ids = {coach.user.id};
+  o.live_allowed = true;
+  ASSERT_TRUE(std::holds_alternative<store::Observation>(hub.store().create_observation(o)));
+  const auto allowed = status(coach);
+  ASSERT_EQ(allowed.status, 200) << allowed.body;
+  EXPECT_TRUE(allowed.json()["consent"]);
+  EXPECT_EQ(post(coach, "/requests").json().value("asked", true), false) << "nothing to ask for";
+}
+
 // A viewer that goes away without its DELETE (a closed laptop) is dropped once its connection stops
 // answering, and its view's end is audited, instead of being listed as watching for ever.
 TEST_F(LiveTest, AViewerThatVanishesIsDroppedAndAudited) {

@@ -38,6 +38,7 @@ Json observation_json(store::Store& store, const store::Observation& o, const ac
             {"end", api::time_text(o.end)},
             {"state", std::string(store::to_string(o.state))},
             {"coach_ids", o.coach_ids},
+            {"live_allowed", o.live_allowed},
             {"coaches", coaches},
             {"created_at", api::time_text(o.created_at)},
             {"updated_at", api::time_text(o.updated_at)}};
@@ -147,6 +148,10 @@ void add_routes(http::Router& router, store::Store& store, audit::Auditor& audit
           throw HttpError(403, "teachers schedule observations of their own lessons only", "teacher_id");
         }
         if (r.has("coach_ids")) o.coach_ids = read_ids(r, "coach_ids");
+        o.live_allowed = r.opt_boolean("live_allowed", false);
+        // Consent to live is the teacher's own, given only by them.
+        if (o.live_allowed && req.principal.id != o.teacher_id)
+          throw HttpError(403, "only the teacher allows live for their lesson", "live_allowed");
         o.created_by = req.principal.id;
         const auto created = take_observation(store, req, store.create_observation(o));
         auditor.record(req.principal, "observation.create", "observation", created.id, created.title);
@@ -176,6 +181,11 @@ void add_routes(http::Router& router, store::Store& store, audit::Auditor& audit
         if (r.has("end")) p.end = r.time("end");
         check_times(r, p.start.value_or(o.start), p.end.value_or(o.end));
         if (r.has("coach_ids")) p.coach_ids = read_ids(r, "coach_ids");
+        if (r.has("live_allowed")) {
+          p.live_allowed = r.boolean("live_allowed");
+          if (*p.live_allowed && req.principal.id != o.teacher_id)
+            throw HttpError(403, "only the teacher allows live for their lesson", "live_allowed");
+        }
         if (r.has("teacher_id")) {
           const std::string t = r.string("teacher_id", 64);
           if (t != o.teacher_id && !req.principal.is(Caller::admin)) {

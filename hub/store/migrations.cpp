@@ -223,6 +223,9 @@ CREATE TABLE auth_throttle (
   blocked_until INTEGER NOT NULL
 );
 )sql"},
+      {4, "observations scheduled with live allowed", R"sql(
+ALTER TABLE observations ADD COLUMN live_allowed INTEGER NOT NULL DEFAULT 0;
+)sql"},
   };
   return migrations;
 }

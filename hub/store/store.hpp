@@ -79,6 +79,7 @@ struct ObservationPatch {
   std::optional<util::TimePoint> start = std::nullopt;
   std::optional<util::TimePoint> end = std::nullopt;
   std::optional<std::vector<std::string>> coach_ids = std::nullopt;
+  std::optional<bool> live_allowed = std::nullopt;
 };
 
 struct RecordingFilter {

@@ -13,7 +13,7 @@ using rows::time;
 namespace {
 
 constexpr const char* kObsCols =
-    "id, room_id, teacher_id, title, start_at, end_at, state, created_by, created_at, updated_at";
+    "id, room_id, teacher_id, title, start_at, end_at, state, created_by, created_at, updated_at, live_allowed";
 
 Observation observation_row(Transaction& tx, const Row& r) {
   Observation o;
@@ -27,6 +27,7 @@ Observation observation_row(Transaction& tx, const Row& r) {
   o.created_by = r.opt_text(7);
   o.created_at = time(r.integer(8));
   o.updated_at = time(r.integer(9));
+  o.live_allowed = r.boolean(10);
   for (const auto& c :
        tx.query("SELECT user_id FROM observation_coaches WHERE observation_id = ? ORDER BY user_id", {o.id})) {
     o.coach_ids.push_back(c.text(0));
@@ -105,9 +106,9 @@ Outcome<Observation> Store::create_observation(const Observation& input) {
     }
     tx.execute(
         "INSERT INTO observations (id, room_id, teacher_id, title, start_at, end_at, state, created_by, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?)",
+        "updated_at, live_allowed) VALUES (?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)",
         {o.id, o.room_id, o.teacher_id, o.title, ms(o.start), ms(o.end), opt_value(o.created_by), ms(o.created_at),
-         ms(o.updated_at)});
+         ms(o.updated_at), std::int64_t{o.live_allowed ? 1 : 0}});
     write_coaches(tx, o.id, o.coach_ids);
     rows::bump_schedule_revision(tx);
     out = o;
@@ -165,15 +166,17 @@ Outcome<Observation> Store::update_observation(const std::string& id, const Obse
     if (patch.start) o->start = *patch.start;
     if (patch.end) o->end = *patch.end;
     if (patch.coach_ids) o->coach_ids = sorted_unique(*patch.coach_ids);
+    if (patch.live_allowed) o->live_allowed = *patch.live_allowed;
     if (auto bad = validate(tx, *o)) {
       out = *bad;
       return;
     }
     o->updated_at = util::now_utc();
     tx.execute(
-        "UPDATE observations SET room_id = ?, teacher_id = ?, title = ?, start_at = ?, end_at = ?, updated_at = ? "
-        "WHERE id = ?",
-        {o->room_id, o->teacher_id, o->title, ms(o->start), ms(o->end), ms(o->updated_at), id});
+        "UPDATE observations SET room_id = ?, teacher_id = ?, title = ?, start_at = ?, end_at = ?, updated_at = ?, "
+        "live_allowed = ? WHERE id = ?",
+        {o->room_id, o->teacher_id, o->title, ms(o->start), ms(o->end), ms(o->updated_at),
+         std::int64_t{o->live_allowed ? 1 : 0}, id});
     write_coaches(tx, id, o->coach_ids);
     rows::bump_schedule_revision(tx);
     out = *o;

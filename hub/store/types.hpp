@@ -100,6 +100,8 @@ struct Observation {
   util::TimePoint end{};
   ObservationState state = ObservationState::scheduled;
   std::vector<std::string> coach_ids;  // invited coaches, sorted
+  // The teacher agreed in advance that the invited coaches may watch live (no consent on the day).
+  bool live_allowed = false;
   std::optional<std::string> created_by;
   util::TimePoint created_at{};
   util::TimePoint updated_at{};

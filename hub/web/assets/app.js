@@ -340,6 +340,8 @@ function observationForm(section, rooms, people, done) {
     h("fieldset", {}, h("legend", {}, "Coaches invited"),
       coaches.length ? null : h("p", { class: "muted small" }, "No coaches have accounts yet."),
       ...coaches.map((c) => h("label", { class: "check" }, h("input", { type: "checkbox", name: "coach", value: c.id }), `${c.display_name} (${c.role})`))),
+    h("label", { class: "check" }, h("input", { type: "checkbox", name: "live_allowed" }),
+      "The invited coaches may watch live without asking me on the day"),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Schedule")));
   if (!rooms.length) section.append(h("p", { class: "muted" }, "There are no rooms yet: ask a technician to add one."));
   section.append(form);
@@ -353,6 +355,7 @@ function observationForm(section, rooms, people, done) {
         start: fromLocalInput(form.elements.start.value),
         end: fromLocalInput(form.elements.end.value),
         coach_ids,
+        live_allowed: form.elements.live_allowed.checked,
       });
       toast(`Scheduled "${o.title}".`);
       form.elements.title.value = "";
