@@ -18,6 +18,7 @@
 #include "tests/support/tempdir.hpp"
 #include "tests/support/tone.hpp"
 #include "tests/support/turn.hpp"
+#include "tests/support/udp_impair.hpp"
 
 using namespace classcam;
 using namespace std::chrono_literals;
@@ -56,8 +57,17 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
   test::TurnServer::Options turn_options;
   turn_options.address = ip;
   test::TurnServer turn(turn_options);
+  // The page reaches TURN through our UDP relay, which impairs the browser's leg when asked (this kernel
+  // has no netem): clean until then.
+  test::UdpImpairRelay lossy(ip, 0, ip, turn.port(), test::Impairment{});
+  // TURN over TCP on the relay's port number (a TCP port apart from the UDP one): where the page goes
+  // when UDP is blocked.
+  test::TurnServer::Options tcp_options = turn_options;
+  tcp_options.port = lossy.port();
+  tcp_options.udp = false;
+  test::TurnServer turn_tcp(tcp_options);
   const std::string live_config = "[live]\nice_addresses = [\"" + ip + "\"]\ngrace_s = 5\nturn_server = \"" + ip + ":" +
-                                  std::to_string(turn.port()) + "\"\nturn_secret = \"" + turn_options.secret + "\"\n";
+                                  std::to_string(lossy.port()) + "\"\nturn_secret = \"" + turn_options.secret + "\"\n";
   e2e::HubProcess hub(dir / "hub", true, live_config, ip);
   hub.start();
   if (HasFatalFailure()) return;
@@ -133,7 +143,8 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
   std::thread helper([&] {
     std::set<std::string> handled;
     while (!done) {
-      for (const std::string what : {"blip", "relay-check", "talk-start", "talk-heard"}) {
+      for (const std::string what :
+           {"blip", "relay-check", "talk-start", "talk-heard", "impair", "clear", "block-udp", "unblock-udp"}) {
         if (handled.count(what) != 0 || !fs::exists(dir / what)) continue;
         handled.insert(what);
         if (what == "blip") {
@@ -143,6 +154,20 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
           } catch (const std::exception& e) {
             helper_log += std::string("blip failed: ") + e.what() + "\n";
           }
+        } else if (what == "block-udp" || what == "unblock-udp") {
+          try {
+            ns.block_udp(what == "block-udp");
+            helper_log += what + ": done\n";
+          } catch (const std::exception& e) {
+            helper_log += what + " failed: " + e.what() + "\n";
+          }
+        } else if (what == "impair") {
+          lossy.set(test::Impairment{0.02, 50, 0});
+          helper_log += "the browser's leg: 2 % loss and 50 ms delay each way\n";
+        } else if (what == "clear") {
+          lossy.set(test::Impairment{});
+          helper_log += "the browser's leg: " + std::to_string(lossy.dropped()) + " of " +
+                        std::to_string(lossy.dropped() + lossy.forwarded()) + " datagrams dropped\n";
         } else if (what == "talk-start") {
           talk_from = test::read_wav(earpiece).samples.size();
         } else if (what == "talk-heard") {
@@ -186,6 +211,8 @@ TEST(BrowserLive, InvitedCoachAndTeacherWatchTheUnitLiveOthersAreRefused) {
   EXPECT_NE(helper_log.find("TURN allocations: "), std::string::npos) << helper_log;
   EXPECT_GT(loud_blocks, 5) << "the coach's microphone did not reach the unit's earpiece\n" << helper_log;
   EXPECT_GT(turn.allocations(), 0) << "the relay-only view did not go through coturn\n" << turn.log();
+  EXPECT_GT(turn_tcp.allocations(), 0) << "with UDP blocked the view did not relay over TCP\n" << turn_tcp.log();
+  EXPECT_NE(helper_log.find("block-udp: done"), std::string::npos) << helper_log;
   // Every view is audited: who, and how long; the refusals too.
   const auto audit = hub.get(token("admin"), "/api/v1/audit?target_id=room-12&limit=1000");
   std::set<std::string> seen;

@@ -76,6 +76,10 @@ std::vector<std::string> NetNamespace::wrap(const std::vector<std::string>& argv
   return out;
 }
 
+void NetNamespace::block_udp(bool blocked) const {
+  must(wrap({"iptables", blocked ? "-A" : "-D", "OUTPUT", "-p", "udp", "-j", "DROP"}));
+}
+
 void NetNamespace::blip(std::chrono::milliseconds down) const {
   must(wrap({"ip", "link", "set", inner_if_, "down"}));
   std::this_thread::sleep_for(down);

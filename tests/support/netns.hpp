@@ -32,6 +32,9 @@ class NetNamespace {
   // A network blip: the namespace's end of the pair goes down for `down`, then comes back with its
   // default route (what a Wi-Fi drop looks like to the browser inside). Throws if it cannot.
   void blip(std::chrono::milliseconds down) const;
+  // Drops (or lets through again) every UDP datagram the namespace sends: a network that allows only
+  // TCP, as some school and office firewalls do. Needs iptables; throws if it cannot.
+  void block_udp(bool blocked) const;
 
  private:
   std::string name_;

@@ -29,7 +29,7 @@ bool tcp_accepts(const std::string& ip, std::uint16_t port) {
 }  // namespace
 
 TurnServer::TurnServer(Options options) : options_(std::move(options)) {
-  port_ = free_port();
+  port_ = options_.port != 0 ? options_.port : free_port();
   const std::uint16_t relay_min = free_port();
   std::vector<std::string> argv = {"turnserver",
                                    "-n",
@@ -60,6 +60,7 @@ TurnServer::TurnServer(Options options) : options_(std::move(options)) {
                                    "--no-rfc5780",
                                    "--no-stun-backward-compatibility"};
   if (options_.allow_loopback_peers) argv.push_back("--allow-loopback-peers");
+  if (!options_.udp) argv.push_back("--no-udp");
   if (!options_.cert.empty()) {
     tls_port_ = free_port();
     argv.insert(argv.end(), {"--tls-listening-port", std::to_string(tls_port_), "--cert", options_.cert.string(),

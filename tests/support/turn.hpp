@@ -23,6 +23,8 @@ class TurnServer {
     std::filesystem::path cert;  // with key: TURN over TLS on tls_port()
     std::filesystem::path key;
     bool allow_loopback_peers = true;  // relaying to 127.0.0.1 (the hub on loopback)
+    std::uint16_t port = 0;            // 0: a free one
+    bool udp = true;                   // false: TCP only (a second server beside a UDP relay's port)
   };
   explicit TurnServer(Options options);
   ~TurnServer();
