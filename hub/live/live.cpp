@@ -425,7 +425,8 @@ struct Live::State : std::enable_shared_from_this<Live::State> {
 
   access::LiveFacts facts(const std::string& unit_id) {
     access::LiveFacts f = lesson_facts(unit_id);
-    if (!f.observation_id) f.invited_ids = session(unit_id, f).invited;
+    // Only a real unit in a room gets a session: any signed-in user may name any id in a URL.
+    if (f.in_room && !f.observation_id) f.invited_ids = session(unit_id, f).invited;
     return f;
   }
 

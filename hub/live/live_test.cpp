@@ -336,6 +336,21 @@ class LiveTest : public ::testing::Test {
     return res.header("Location");
   }
 
+  // An observation under way in Room 12, the teacher's, with these invited; it is the one created.
+  store::Observation lesson_under_way(std::vector<std::string> coach_ids, bool live_allowed = false) {
+    store::Observation o;
+    o.room_id = room.id;
+    o.teacher_id = teacher.user.id;
+    o.title = "observed lesson";
+    o.start = util::now_utc() - std::chrono::minutes(1);
+    o.end = util::now_utc() + std::chrono::hours(1);
+    o.coach_ids = std::move(coach_ids);
+    o.live_allowed = live_allowed;
+    auto made = hub.store().create_observation(o);
+    EXPECT_TRUE(std::holds_alternative<store::Observation>(made));
+    return std::holds_alternative<store::Observation>(made) ? std::get<store::Observation>(made) : o;
+  }
+
   testkit::HttpResponse whep(Loop& l, Viewer& v, const std::string& token) {
     const std::string offer = make_offer(l, *v.peer);
     auto c = hub.client(token);
@@ -469,16 +484,7 @@ TEST_F(LiveTest, CoachesAskTheTeacherAcceptsLiveAllowedNeedsNoAskingManualSessio
   EXPECT_EQ(audits(hub, "live.invite"), 1u);
 
   // An observation starts: the manual session's invites end with it; its invited coach asks.
-  store::Observation o;
-  o.room_id = room.id;
-  o.teacher_id = teacher.user.id;
-  o.title = "observed";
-  o.start = util::now_utc() - std::chrono::minutes(1);
-  o.end = util::now_utc() + std::chrono::hours(1);
-  o.coach_ids = {other.user.id};
-  const auto made = hub.store().create_observation(o);
-  ASSERT_TRUE(std::holds_alternative<store::Observation>(made));
-  const auto obs_id = std::get<store::Observation>(made).id;
+  const auto obs_id = lesson_under_way({other.user.id}).id;
   EXPECT_EQ(status(coach).status, 403);
   EXPECT_EQ(post(teacher, "/invites", R"({"user_id": ")" + coach.user.id + "\"}").status, 409)
       << "an observation's coaches are invited to the observation";
@@ -500,9 +506,7 @@ TEST_F(LiveTest, CoachesAskTheTeacherAcceptsLiveAllowedNeedsNoAskingManualSessio
 
   // Scheduled with live allowed: a lesson whose coach needs no consent on the day.
   ASSERT_TRUE(std::holds_alternative<store::Observation>(hub.store().cancel_observation(obs_id)));
-  o.coach_ids = {coach.user.id};
-  o.live_allowed = true;
-  ASSERT_TRUE(std::holds_alternative<store::Observation>(hub.store().create_observation(o)));
+  lesson_under_way({coach.user.id}, true);
   const auto allowed = status(coach);
   ASSERT_EQ(allowed.status, 200) << allowed.body;
   EXPECT_TRUE(allowed.json()["consent"]);
@@ -585,14 +589,7 @@ class TalkTest : public LiveTest {
     LiveTest::SetUp();
     coach2 = hub.add_person("ms-coach", store::Role::coach);
     outsider = hub.add_person("mr-outsider", store::Role::coach);
-    store::Observation o;
-    o.room_id = room.id;
-    o.teacher_id = teacher.user.id;
-    o.title = "observed lesson";
-    o.start = util::now_utc() - std::chrono::minutes(5);
-    o.end = util::now_utc() + std::chrono::hours(1);
-    o.coach_ids = {coach.user.id, coach2.user.id};
-    ASSERT_TRUE(std::holds_alternative<store::Observation>(hub.store().create_observation(o)));
+    lesson_under_way({coach.user.id, coach2.user.id});
   }
 
   testkit::HttpResponse post_json(const std::string& token, const std::string& path, const std::string& body) {

@@ -26,10 +26,6 @@ function waitGathering(pc, ms) {
   });
 }
 
-async function problem(res) {
-  return ApiError.from(res);
-}
-
 export async function livePage(ctx, unitId, query) {
   const { main, act, every, errorBox, state } = ctx;
   const m = main();
@@ -187,7 +183,7 @@ export async function livePage(ctx, unitId, query) {
       setConn("connecting", "idle");
       return;
     }
-    const err = await problem(res);
+    const err = await ApiError.from(res);
     if (res.status === 401) return ctx.signedOut();
     if (res.status === 403 && /ended your view/.test(err.message)) {
       // Not dialled again until the teacher lets them back (refreshStatus watches for it).
