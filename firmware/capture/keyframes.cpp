@@ -13,6 +13,17 @@ GstEvent* keyframe_request_event(std::chrono::milliseconds min_interval) {
                         static_cast<gint64>(std::chrono::nanoseconds(min_interval).count()), nullptr));
 }
 
+std::int64_t buffer_running_time(GstPad* pad, GstBuffer* buffer) {
+  if (buffer == nullptr || !GST_BUFFER_PTS_IS_VALID(buffer)) return -1;
+  GstEvent* seg_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
+  if (seg_event == nullptr) return -1;
+  const GstSegment* segment = nullptr;
+  gst_event_parse_segment(seg_event, &segment);
+  const GstClockTime rt = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
+  gst_event_unref(seg_event);
+  return GST_CLOCK_TIME_IS_VALID(rt) ? static_cast<std::int64_t>(rt) : -1;
+}
+
 KeyframeGrid::KeyframeGrid(std::chrono::milliseconds grid) : grid_ns_(std::chrono::nanoseconds(grid).count()) {}
 
 KeyframeGrid::~KeyframeGrid() { detach(); }
@@ -54,16 +65,9 @@ GstPadProbeReturn KeyframeGrid::on_request(GstPad* /*pad*/, GstPadProbeInfo* inf
 GstPadProbeReturn KeyframeGrid::on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<KeyframeGrid*>(data);
   GstBuffer* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (buffer == nullptr || !GST_BUFFER_PTS_IS_VALID(buffer)) return GST_PAD_PROBE_OK;
   // Streaming thread, before the encoder sees the frame: decide whether it must be a keyframe.
-  GstEvent* seg_event = gst_pad_get_sticky_event(pad, GST_EVENT_SEGMENT, 0);
-  if (seg_event == nullptr) return GST_PAD_PROBE_OK;
-  const GstSegment* segment = nullptr;
-  gst_event_parse_segment(seg_event, &segment);
-  const GstClockTime rt = gst_segment_to_running_time(segment, GST_FORMAT_TIME, GST_BUFFER_PTS(buffer));
-  gst_event_unref(seg_event);
-  if (!GST_CLOCK_TIME_IS_VALID(rt)) return GST_PAD_PROBE_OK;
-  const auto now = static_cast<std::int64_t>(rt);
+  const std::int64_t now = buffer_running_time(pad, buffer);
+  if (now < 0) return GST_PAD_PROBE_OK;
   std::int64_t next = self->next_grid_ns_.load();
   if (next < 0) {
     // The first frame is a keyframe anyway (the encoder starts with one); the grid starts here.
@@ -92,8 +96,8 @@ GstPadProbeReturn KeyframeGrid::on_buffer(GstPad* pad, GstPadProbeInfo* info, gp
   if (!key) return GST_PAD_PROBE_OK;
   self->last_key_ns_ = now;
   // Serialized, so it reaches the encoder just before this frame; its running time names this frame.
-  gst_pad_send_event(
-      pad, gst_video_event_new_downstream_force_key_unit(GST_BUFFER_PTS(buffer), GST_CLOCK_TIME_NONE, rt, TRUE, 0));
+  gst_pad_send_event(pad, gst_video_event_new_downstream_force_key_unit(GST_BUFFER_PTS(buffer), GST_CLOCK_TIME_NONE,
+                                                                        static_cast<GstClockTime>(now), TRUE, 0));
   return GST_PAD_PROBE_OK;
 }
 

@@ -36,6 +36,9 @@ inline constexpr std::chrono::milliseconds kGridGuard{300};
 // encoder (through tee, h264parse and the encoder itself, which forward custom upstream events).
 GstEvent* keyframe_request_event(std::chrono::milliseconds min_interval);
 
+// The running time of `buffer` (its PTS) in the segment `pad` carries; -1 when it has none. Any thread.
+std::int64_t buffer_running_time(GstPad* pad, GstBuffer* buffer);
+
 class KeyframeGrid {
  public:
   explicit KeyframeGrid(std::chrono::milliseconds grid);

@@ -297,12 +297,14 @@ namespace {
 struct EncodedKeyframes {
   std::mutex mu;
   std::vector<std::int64_t> ns;
-  static GstPadProbeReturn on_buffer(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer data) {
+  static GstPadProbeReturn on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
     GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
-    if (GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT) || !GST_BUFFER_PTS_IS_VALID(b)) return GST_PAD_PROBE_OK;
+    if (GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_OK;
+    const std::int64_t rt = buffer_running_time(pad, b);
+    if (rt < 0) return GST_PAD_PROBE_OK;
     auto* self = static_cast<EncodedKeyframes*>(data);
     std::lock_guard lock(self->mu);
-    self->ns.push_back(static_cast<std::int64_t>(GST_BUFFER_PTS(b)));
+    self->ns.push_back(rt);
     return GST_PAD_PROBE_OK;
   }
   std::vector<double> seconds() {

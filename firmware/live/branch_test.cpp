@@ -18,6 +18,7 @@
 #include <functional>
 #include <mutex>
 
+#include "firmware/capture/keyframes.hpp"
 #include "firmware/capture/plan.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/recorder.hpp"
@@ -117,15 +118,9 @@ struct KeyframeTimes {
         pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
         [](GstPad* p, GstPadProbeInfo* info, gpointer data) {
           GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
-          if (GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT) || !GST_BUFFER_PTS_IS_VALID(b)) {
-            return GST_PAD_PROBE_OK;
-          }
-          GstEvent* seg = gst_pad_get_sticky_event(p, GST_EVENT_SEGMENT, 0);
-          if (seg == nullptr) return GST_PAD_PROBE_OK;
-          const GstSegment* s = nullptr;
-          gst_event_parse_segment(seg, &s);
-          const auto rt = static_cast<std::int64_t>(gst_segment_to_running_time(s, GST_FORMAT_TIME, GST_BUFFER_PTS(b)));
-          gst_event_unref(seg);
+          if (GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_OK;
+          const std::int64_t rt = capture::buffer_running_time(p, b);
+          if (rt < 0) return GST_PAD_PROBE_OK;
           auto* self = static_cast<KeyframeTimes*>(data);
           std::lock_guard lock(self->mu);
           self->ns.push_back(rt);
