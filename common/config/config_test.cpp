@@ -96,6 +96,7 @@ window = "16:00-07:00"
 bandwidth_kbps = 2000
 [live]
 talkback = "alsa:plughw:CARD=Headset"
+keyframe_min_ms = 500
 )");
   EXPECT_EQ(c.unit.name, "Room 12");
   EXPECT_EQ(c.log.level, log::Level::debug);
@@ -113,6 +114,7 @@ talkback = "alsa:plughw:CARD=Headset"
   EXPECT_EQ(c.gpio.button_line, 5u);
   EXPECT_EQ(c.upload.window, "16:00-07:00");
   EXPECT_EQ(c.live.talkback, "alsa:plughw:CARD=Headset");
+  EXPECT_EQ(c.live.keyframe_min_ms, 500u);
 }
 
 struct ConfigCase {
@@ -176,7 +178,8 @@ INSTANTIATE_TEST_SUITE_P(
         ConfigCase{"bool type", "[gpio]\nenabled = \"yes\"", "gpio.enabled: expected true or false, got a string"},
         ConfigCase{"talkback kind", "[live]\ntalkback = \"speakers\"", "live.talkback: expected \"off\""},
         ConfigCase{"talkback no device", "[live]\ntalkback = \"alsa:\"", "live.talkback: expected \"off\""},
-        ConfigCase{"talkback type", "[live]\ntalkback = 1", "live.talkback"}),
+        ConfigCase{"talkback type", "[live]\ntalkback = 1", "live.talkback"},
+        ConfigCase{"keyframe interval", "[live]\nkeyframe_min_ms = 10", "live.keyframe_min_ms"}),
     [](const testing::TestParamInfo<ConfigCase>& i) {
       std::string n = i.param.name;
       for (auto& ch : n) {

@@ -135,6 +135,7 @@ UnitConfig read(TomlReader& root) {
              "\"file:<path.wav>\", got \"" +
                  l.talkback + "\"");
     }
+    l.keyframe_min_ms = static_cast<std::uint32_t>(s.integer("keyframe_min_ms", l.keyframe_min_ms, 100, 60000));
     s.finish();
   }
   {

@@ -92,6 +92,9 @@ struct UnitConfig {
     // "alsa:<device>" (the teacher's earpiece, e.g. "alsa:plughw:CARD=Headset"), or "file:<path.wav>"
     // (tests). Never the room's speakers unless configured so; never in the recording.
     std::string talkback = "off";
+    // A viewer's keyframe requests (PLI/FIR) make at most one extra keyframe per this interval; later
+    // ones wait for it to pass (docs/live.md, "Keyframes").
+    std::uint32_t keyframe_min_ms = 1000;
     bool operator==(const Live&) const = default;
   } live;
 

@@ -240,6 +240,7 @@ std::string video_source(const config::UnitConfig& c, const Selection& sel) {
   return d;
 }
 
+// `keyint`: the encoder's own keyframe interval, only a safety net well beyond the grid (keyframes.hpp).
 std::string video_encoder(const config::UnitConfig& c, VideoEncoder enc, std::uint32_t keyint) {
   const auto& v = c.video;
   const auto& e = c.encoder;
@@ -336,13 +337,14 @@ Plan plan_recording(const config::UnitConfig& config, const Selection& sel, cons
             : fmt::format("appsink name={} sync=false async=false", kSinkElement);
   if (sel.video) {
     p.keyframe_interval = std::max<std::uint32_t>(1, r.segment_ms * v.framerate / 1000);
+    p.keyframe_grid_ms = r.segment_ms;
     // A short queue: when the encoder falls behind, the camera drops frames instead of memory growing.
     // The tee after h264parse hands the encoded stream to a live branch as it is (firmware/live): no
     // second encode, and the recording's path is the same whether a branch is linked or not.
     d += fmt::format(
         " {} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! tee name={} ! queue ! {}.",
-        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kVideoTeeElement,
-        kMuxElement);
+        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval * kEncoderIntervalFactor),
+        kVideoTeeElement, kMuxElement);
     p.video =
         protocol::VideoFormat{protocol::VideoCodec::h264, v.width, v.height, v.framerate, config.encoder.bitrate_kbps};
   }
@@ -365,10 +367,12 @@ Plan plan_live(const config::UnitConfig& config, const Selection& sel) {
   std::string d;
   if (sel.video) {
     p.keyframe_interval = std::max<std::uint32_t>(1, config.recording.segment_ms * v.framerate / 1000);
+    p.keyframe_grid_ms = config.recording.segment_ms;
     d += fmt::format(
         "{} ! queue max-size-buffers=6 max-size-bytes=0 max-size-time=0 ! {} ! h264parse ! tee name={} ! "
         "fakesink sync=false async=false",
-        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval), kVideoTeeElement);
+        video_source(config, sel), video_encoder(config, *sel.encoder, p.keyframe_interval * kEncoderIntervalFactor),
+        kVideoTeeElement);
     p.video =
         protocol::VideoFormat{protocol::VideoCodec::h264, v.width, v.height, v.framerate, config.encoder.bitrate_kbps};
   }

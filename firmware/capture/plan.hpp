@@ -75,17 +75,25 @@ inline constexpr const char* kMuxElement = "mux";          // mp4mux
 inline constexpr const char* kSinkElement = "sink";        // appsink taking the muxed stream
 inline constexpr const char* kPreviewElement = "preview";  // appsink (preview pipelines)
 inline constexpr const char* kCameraElement = "camera";    // the video source
+inline constexpr const char* kEncoderElement = "encoder";  // the H.264 encoder (a GstVideoEncoder)
 inline constexpr const char* kVideoTeeElement = "vtee";    // tee after h264parse: live takes H.264 here
 inline constexpr const char* kAudioTeeElement = "atee";    // tee on raw audio before the recording's encoder
 inline constexpr const char* kLiveBinElement = "live";     // the live branch's bin (firmware/live), when added
+
+// The encoder's own keyframe interval over the grid's (see Plan::keyframe_interval).
+inline constexpr std::uint32_t kEncoderIntervalFactor = 4;
 
 struct Plan {
   std::string description;  // gst-launch syntax
   Selection selection;
   std::optional<protocol::VideoFormat> video;
   std::optional<protocol::AudioFormat> audio;
-  std::uint32_t keyframe_interval = 0;  // frames: one GOP per segment, so segments start on keyframes
-  std::uint32_t warmup_frames = 0;      // preview: frames to skip while a real camera settles exposure
+  // Frames between keyframes on the grid: one GOP per segment, so segments start on keyframes. The
+  // grid (KeyframeGrid, keyframes.hpp, every keyframe_grid_ms) places them; the encoder's own interval
+  // is kEncoderIntervalFactor times longer, a safety net that never fires while the grid runs.
+  std::uint32_t keyframe_interval = 0;
+  std::uint32_t keyframe_grid_ms = 0;  // 0: no video
+  std::uint32_t warmup_frames = 0;     // preview: frames to skip while a real camera settles exposure
 };
 
 // The recording pipeline, ending in an appsink named kSinkElement; with `file` set it ends in a

@@ -91,7 +91,7 @@ TEST(Plan, PiUsesLibcameraAndTheHardwareEncoderWithExplicitLevel) {
       << p.description;
   EXPECT_TRUE(contains(p.description, "v4l2convert ! video/x-raw,format=I420 ! v4l2h264enc")) << p.description;
   EXPECT_TRUE(contains(p.description, "video/x-h264,profile=high,level=(string)4 ")) << p.description;
-  EXPECT_TRUE(contains(p.description, "h264_i_frame_period=60")) << p.description;
+  EXPECT_TRUE(contains(p.description, "h264_i_frame_period=240")) << p.description;
   EXPECT_TRUE(contains(p.description, "video_bitrate=4000000")) << p.description;
   EXPECT_TRUE(contains(p.description, "alsasrc name=mic ! ")) << p.description;
 }
@@ -126,12 +126,14 @@ TEST(Plan, X264IsPinnedToI420AProfileAndOneKeyframePerSegment) {
   const auto sel = select(c, no_camera());
   ASSERT_TRUE(sel.ok());
   const auto p = plan_recording(c, *sel);
+  // The grid places a keyframe every 4 s (100 frames); the encoder's own interval is only a safety net.
   EXPECT_EQ(p.keyframe_interval, 100u);
+  EXPECT_EQ(p.keyframe_grid_ms, 4000u);
   EXPECT_TRUE(contains(p.description, "videotestsrc name=camera is-live=true ! video/x-raw,format=I420,"))
       << p.description;
   EXPECT_TRUE(contains(p.description, "clockoverlay")) << "the test picture carries a clock";
   EXPECT_TRUE(contains(p.description,
-                       "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bitrate=2500 key-int-max=100 ! "
+                       "x264enc name=encoder tune=zerolatency speed-preset=ultrafast bitrate=2500 key-int-max=400 ! "
                        "video/x-h264,profile=main"))
       << p.description;
   EXPECT_TRUE(contains(p.description, "mp4mux name=mux fragment-duration=" + std::to_string(kFragmentMs) +
@@ -155,7 +157,7 @@ TEST(Plan, Openh264WhenX264IsMissingAndAnErrorWhenNothingEncodes) {
   ASSERT_TRUE(sel.ok());
   EXPECT_EQ(sel->encoder, VideoEncoder::openh264);
   const auto p = plan_recording(cfg(), *sel);
-  EXPECT_TRUE(contains(p.description, "openh264enc name=encoder bitrate=4000000 gop-size=60")) << p.description;
+  EXPECT_TRUE(contains(p.description, "openh264enc name=encoder bitrate=4000000 gop-size=240")) << p.description;
   EXPECT_TRUE(contains(p.description, "video/x-h264,profile=high")) << p.description;
 
   caps.elements.erase("openh264enc");

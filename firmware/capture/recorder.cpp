@@ -18,9 +18,12 @@ struct Recorder::BusContext {
   Recorder* recorder;
 };
 
-Recorder::Recorder(boost::asio::io_context& io, std::string description, std::vector<config::PrivacyZone> zones,
-                   Events events, bool latency_strip)
-    : io_(io), description_(std::move(description)), events_(std::move(events)) {
+Recorder::Recorder(boost::asio::io_context& io, const Plan& plan, std::vector<config::PrivacyZone> zones, Events events,
+                   bool latency_strip)
+    : io_(io), description_(plan.description), events_(std::move(events)) {
+  if (plan.keyframe_grid_ms > 0) {
+    keyframes_ = std::make_unique<KeyframeGrid>(std::chrono::milliseconds(plan.keyframe_grid_ms));
+  }
   std::weak_ptr<bool> alive = alive_;
   probe_ = std::make_unique<FrameProbe>(
       std::move(zones),
@@ -47,6 +50,9 @@ Status Recorder::start() {
   gst_bus_set_sync_handler(bus.get(), &Recorder::on_bus_message, bus_context_.get(), nullptr);
   if (ElementPtr privacy(gst_bin_get_by_name(GST_BIN(pipeline_.get()), kPrivacyElement)); privacy) {
     probe_->attach(privacy.get());
+  }
+  if (ElementPtr encoder(gst_bin_get_by_name(GST_BIN(pipeline_.get()), kEncoderElement)); encoder && keyframes_) {
+    keyframes_->attach(encoder.get());
   }
   if (ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline_.get()), kSinkElement)); sink) {
     GstAppSinkCallbacks callbacks{};
@@ -165,6 +171,7 @@ void Recorder::teardown() {
   if (!pipeline_) return;
   gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   probe_->detach();
+  if (keyframes_) keyframes_->detach();
   BusPtr bus(gst_element_get_bus(pipeline_.get()));
   gst_bus_set_sync_handler(bus.get(), nullptr, nullptr, nullptr);
   pipeline_.reset();

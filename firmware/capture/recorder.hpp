@@ -21,6 +21,8 @@
 #include "common/util/result.hpp"
 #include "firmware/capture/frame_probe.hpp"
 #include "firmware/capture/gst.hpp"
+#include "firmware/capture/keyframes.hpp"
+#include "firmware/capture/plan.hpp"
 
 namespace classcam::capture {
 
@@ -37,8 +39,10 @@ class Recorder {
     std::function<void(const std::string&)> live_error;
   };
 
-  // `latency_strip`: stamp the capture time into every frame (video.latency_strip, time_strip.hpp).
-  Recorder(boost::asio::io_context& io, std::string description, std::vector<config::PrivacyZone> zones, Events events,
+  // Runs `plan` (plan.hpp); with video, its keyframes come from a KeyframeGrid every
+  // plan.keyframe_grid_ms (keyframes.hpp). `latency_strip`: stamp the capture time into every frame
+  // (video.latency_strip, time_strip.hpp).
+  Recorder(boost::asio::io_context& io, const Plan& plan, std::vector<config::PrivacyZone> zones, Events events,
            bool latency_strip = false);
   ~Recorder();
   Recorder(const Recorder&) = delete;
@@ -78,6 +82,7 @@ class Recorder {
   Events events_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::unique_ptr<FrameProbe> probe_;
+  std::unique_ptr<KeyframeGrid> keyframes_;  // with video
   std::unique_ptr<BusContext> bus_context_;
   ElementPtr pipeline_;
   std::vector<std::function<void(SamplePtr)>> grabs_;

@@ -6,10 +6,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <functional>
+#include <mutex>
 
+#include "firmware/capture/keyframes.hpp"
 #include "firmware/capture/plan.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/snapshot.hpp"
@@ -118,7 +121,7 @@ TEST(Recorder, StreamsFragmentsWhileRecordingAndFlushesTheLastOnStop) {
   test::TempDir dir;
   boost::asio::io_context io;
   Recording rec;
-  Recorder r(io, recording_plan(small_config()).description, {}, rec.events());
+  Recorder r(io, recording_plan(small_config()), {}, rec.events());
   ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.started || !rec.error.empty(); }, 20s));
@@ -153,7 +156,7 @@ TEST(Recorder, PrivacyZonePixelsAreBlackInTheDecodedOutput) {
   c.video.privacy_zones = {{0.0, 0.0, 0.25, 0.5}};
   boost::asio::io_context io;
   Recording rec;
-  Recorder r(io, recording_plan(c).description, c.video.privacy_zones, rec.events());
+  Recorder r(io, recording_plan(c), c.video.privacy_zones, rec.events());
   ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.started; }, 20s));
@@ -188,7 +191,7 @@ TEST(Recorder, TheLatencyStripCarriesTheCaptureTimeThroughTheEncoder) {
             .count());
   };
   const auto before = ms();
-  Recorder r(io, recording_plan(c).description, {}, rec.events(), /*latency_strip=*/true);
+  Recorder r(io, recording_plan(c), {}, rec.events(), /*latency_strip=*/true);
   ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.started; }, 20s));
@@ -211,7 +214,7 @@ TEST(Recorder, SnapshotDuringARecordingIsAJpegWithTheZonesBlackedOut) {
   c.video.privacy_zones = {{0.0, 0.0, 0.25, 0.5}};
   boost::asio::io_context io;
   Recording rec;
-  Recorder r(io, recording_plan(c).description, c.video.privacy_zones, rec.events());
+  Recorder r(io, recording_plan(c), c.video.privacy_zones, rec.events());
   ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return rec.samples > 10; }, 20s));
@@ -280,10 +283,94 @@ TEST(Recorder, LibcameraWithNoCameraFailsFastWithAClearMessage) {
   test::TempDir dir;
   boost::asio::io_context io;
   Recording rec;
-  Recorder r(io, plan_recording(c, forced).description, {}, rec.events());
+  Recorder r(io, plan_recording(c, forced), {}, rec.events());
   ASSERT_NO_FATAL_FAILURE(start(r));
   ASSERT_TRUE(run_until(
       io, [&] { return !rec.error.empty(); }, 10s));
   EXPECT_NE(rec.error.find("camera"), std::string::npos) << rec.error;
   EXPECT_EQ(rec.samples, 0u);
+}
+
+namespace {
+
+// Keyframes out of the encoder (at the tee after h264parse), as running times relative to the first.
+struct EncodedKeyframes {
+  std::mutex mu;
+  std::vector<std::int64_t> ns;
+  static GstPadProbeReturn on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer data) {
+    GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+    if (GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_OK;
+    const std::int64_t rt = buffer_running_time(pad, b);
+    if (rt < 0) return GST_PAD_PROBE_OK;
+    auto* self = static_cast<EncodedKeyframes*>(data);
+    std::lock_guard lock(self->mu);
+    self->ns.push_back(rt);
+    return GST_PAD_PROBE_OK;
+  }
+  std::vector<double> seconds() {
+    std::lock_guard lock(mu);
+    std::vector<double> out;
+    for (const auto n : ns) out.push_back((n - ns.front()) / 1e9);
+    return out;
+  }
+};
+
+// Records 3.4 s with `encoder` (1 s grid); at 1.5 s (running time) asks for one keyframe the way the
+// live branch does, with a request event pushed up from the tee.
+std::vector<double> grid_keyframes(const std::string& encoder, bool request) {
+  auto c = small_config();
+  c.encoder.kind = encoder;
+  c.video.framerate = 30;
+  boost::asio::io_context io;
+  Recording rec;
+  Recorder r(io, recording_plan(c), {}, rec.events());
+  EncodedKeyframes keys;
+  start(r);
+  ElementPtr tee(gst_bin_get_by_name(GST_BIN(r.pipeline()), kVideoTeeElement));
+  PadPtr tee_sink(gst_element_get_static_pad(tee.get(), "sink"));
+  gst_pad_add_probe(tee_sink.get(), GST_PAD_PROBE_TYPE_BUFFER, &EncodedKeyframes::on_buffer, &keys, nullptr);
+  const auto at = [&](std::int64_t ns) {
+    return run_until(
+        io, [&] { return r.running_time_ns().value_or(0) >= ns || !rec.error.empty(); }, 20s);
+  };
+  EXPECT_TRUE(at(1'500'000'000));
+  if (request) {
+    // No minimum interval: with 1000 ms, 0.5 s after the grid's keyframe it would wait for the next
+    // grid point, which then serves it.
+    EXPECT_TRUE(gst_pad_push_event(tee_sink.get(), keyframe_request_event(0ms)));
+  }
+  EXPECT_TRUE(at(3'400'000'000));
+  r.stop();
+  EXPECT_TRUE(run_until(
+      io, [&] { return rec.eos || !rec.error.empty(); }, 10s));
+  EXPECT_EQ(rec.error, "");
+  return keys.seconds();
+}
+
+std::string list(const std::vector<double>& v) {
+  std::string out;
+  for (const double s : v) out += fmt::format(" {:.3f}", s);
+  return out;
+}
+
+}  // namespace
+
+// The grid works with each software encoder here (v4l2h264enc, the Pi's, is a GstVideoEncoder too and
+// honours the same event): keyframes every segment_ms from the first frame, one extra on request, and
+// the grid's next keyframe where it was.
+TEST(KeyframeGrid, KeyframesOnTheGridAndOneExtraOnRequestWithX264AndOpenh264) {
+  ensure_gstreamer();
+  for (const std::string encoder : {"x264", "openh264"}) {
+    const auto plain = grid_keyframes(encoder, false);
+    const auto asked = grid_keyframes(encoder, true);
+    std::printf("[ figures  ] %s keyframes (s):%s; with a request at 1.5 s:%s\n", encoder.c_str(), list(plain).c_str(),
+                list(asked).c_str());
+    ASSERT_EQ(plain.size(), 4u) << encoder << list(plain);
+    for (std::size_t i = 0; i < plain.size(); ++i) EXPECT_NEAR(plain[i], static_cast<double>(i), 1e-3) << encoder;
+    ASSERT_EQ(asked.size(), 5u) << encoder << list(asked);
+    EXPECT_NEAR(asked[2], 1.5, 0.1) << encoder << ": the extra keyframe comes at once";
+    for (const std::size_t i : {0u, 1u, 3u, 4u}) {
+      EXPECT_NEAR(asked[i], static_cast<double>(i < 2 ? i : i - 1), 1e-3) << encoder << ": the grid stays";
+    }
+  }
 }

@@ -9,6 +9,7 @@
 
 #include "common/log/log.hpp"
 #include "firmware/capture/gst.hpp"
+#include "firmware/capture/keyframes.hpp"
 #include "firmware/capture/plan.hpp"
 
 namespace classcam::live {
@@ -42,6 +43,7 @@ struct Branch::State {
   bool built = false, started = false, stopping = false;
   std::atomic<int> legs_to_unlink{0};
   std::atomic<std::uint64_t> keyframe_requests{0};
+  std::chrono::milliseconds keyframe_min_interval{1000};  // set before the probes exist, read-only after
   std::function<void()> done;
   explicit State(boost::asio::io_context& i) : io(i) {}
 };
@@ -51,11 +53,15 @@ namespace {
 GstPadProbeReturn on_upstream_event(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer data) {
   auto* state = static_cast<Branch::State*>(data);
   GstEvent* event = GST_PAD_PROBE_INFO_EVENT(info);
-  // Streaming thread: a receiver's PLI/FIR arrives as an upstream force-key-unit event; letting it
-  // reach the encoder would put a keyframe (and so a segment cut) where the recording did not plan one.
+  // Streaming thread: a receiver's PLI/FIR arrives as an upstream force-key-unit event. Reaching the
+  // encoder it would restart its GOP count and move the recording's later keyframes and segment cuts;
+  // instead it goes on as a request to the capture's keyframe grid (capture/keyframes.hpp), which
+  // rate-limits it and keeps the grid where it was.
   if (event != nullptr && gst_video_event_is_force_key_unit(event)) {
     state->keyframe_requests.fetch_add(1);
-    return GST_PAD_PROBE_DROP;
+    gst_event_unref(event);
+    GST_PAD_PROBE_INFO_DATA(info) = capture::keyframe_request_event(state->keyframe_min_interval);
+    return GST_PAD_PROBE_OK;
   }
   // Linking the branch sends RECONFIGURE up the tee: the encoder would renegotiate and query
   // allocation through the new pad while the branch starts, which was seen to stall the recording's
@@ -102,6 +108,7 @@ Branch::Branch(boost::asio::io_context& io, GstElement* pipeline, BranchOptions 
   if (options_.video_ssrc == 0) options_.video_ssrc = random_ssrc();
   if (options_.audio_ssrc == 0) options_.audio_ssrc = random_ssrc();
   state_->pipeline.reset(GST_ELEMENT(gst_object_ref(pipeline)));
+  state_->keyframe_min_interval = options_.keyframe_min_interval;
 }
 
 Branch::~Branch() {

@@ -7,8 +7,9 @@
 //
 // What keeps the recording as it is (docs/live.md): the branch starts with leaky queues, so a slow or
 // stuck consumer drops live frames and never holds up the tee; upstream force-key-unit events (a
-// receiver's PLI/FIR) never pass the tee unchecked, so the recording's keyframes and segment cuts stay
-// where the encoder's fixed interval puts them; the branch is PLAYING before its tee pads are linked (a
+// receiver's PLI/FIR) never pass the tee as they are: each goes on as a rate-limited request to the
+// capture's keyframe grid (capture/keyframes.hpp), so the recording's grid keyframes and segment cuts
+// stay where they are; the branch is PLAYING before its tee pads are linked (a
 // tee linked to a branch that is not yet PLAYING can get FLUSHING and stop the source silently) and
 // unlinked through IDLE probes.
 //
@@ -19,6 +20,7 @@
 #include <boost/asio/io_context.hpp>
 #include <gst/gst.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -37,6 +39,8 @@ struct BranchOptions {
   std::uint32_t opus_bitrate = 32000;  // bit/s; speech in a classroom
   // What a queue in front of the payloaders holds before it drops (a consumer that stalls).
   std::uint64_t queue_ns = 1'000'000'000;
+  // A receiver's keyframe requests make at most one extra keyframe per this interval (live.keyframe_min_ms).
+  std::chrono::milliseconds keyframe_min_interval{1000};
 };
 
 class Branch {
@@ -67,8 +71,8 @@ class Branch {
   void stop(std::function<void()> done = {});
   bool running() const;
 
-  // Upstream force-key-unit events (PLI/FIR) that reached the video tee pad (all are dropped there;
-  // firmware/live decides which become keyframes).
+  // Upstream force-key-unit events (PLI/FIR) that reached the video tee pad (each goes on as a request
+  // to the keyframe grid, which decides which become keyframes).
   std::uint64_t keyframe_requests() const;
   // Where media got to in each leg (for messages when it got nowhere).
   std::string describe() const;

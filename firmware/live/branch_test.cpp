@@ -8,12 +8,17 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
 #include <gst/app/gstappsink.h>
 #include <gst/video/video.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <functional>
+#include <mutex>
 
+#include "firmware/capture/keyframes.hpp"
 #include "firmware/capture/plan.hpp"
 #include "firmware/capture/probe.hpp"
 #include "firmware/capture/recorder.hpp"
@@ -97,6 +102,34 @@ std::size_t tee_src_pads(GstElement* pipeline, const char* tee) {
   return t ? t->numsrcpads : 0;
 }
 
+// Running times of the keyframes entering an element's sink pad (a probe on the streaming thread).
+struct KeyframeTimes {
+  std::mutex mu;
+  std::vector<std::int64_t> ns;
+  std::vector<std::int64_t> times() {
+    std::lock_guard lock(mu);
+    return ns;
+  }
+  void watch(GstElement* bin, const char* element) {
+    capture::ElementPtr e(gst_bin_get_by_name(GST_BIN(bin), element));
+    ASSERT_NE(e, nullptr) << element;
+    capture::PadPtr pad(gst_element_get_static_pad(e.get(), "sink"));
+    gst_pad_add_probe(
+        pad.get(), GST_PAD_PROBE_TYPE_BUFFER,
+        [](GstPad* p, GstPadProbeInfo* info, gpointer data) {
+          GstBuffer* b = GST_PAD_PROBE_INFO_BUFFER(info);
+          if (GST_BUFFER_FLAG_IS_SET(b, GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_OK;
+          const std::int64_t rt = capture::buffer_running_time(p, b);
+          if (rt < 0) return GST_PAD_PROBE_OK;
+          auto* self = static_cast<KeyframeTimes*>(data);
+          std::lock_guard lock(self->mu);
+          self->ns.push_back(rt);
+          return GST_PAD_PROBE_OK;
+        },
+        this, nullptr);
+  }
+};
+
 struct Segments {
   std::vector<std::int64_t> durations_ns;
   Counter video, audio;
@@ -104,23 +137,29 @@ struct Segments {
   bool branch_removed = false;
   std::uint64_t keyframe_requests = 0;
   std::size_t vtee_pads_live = 0, vtee_pads_after = 0;
+  // Running times: keyframes out of the encoder, keyframes into the live branch, requests sent.
+  KeyframeTimes encoded, live;
+  std::vector<std::int64_t> requests_ns;
 };
 
 struct LiveWindow {
   std::int64_t start_ns = 0, stop_ns = 0;  // running time; 0/0: no live
-  bool keyframe_requests = false;          // send force-key-unit events up the branch while live
+  // Send force-key-unit events up the branch (as rtph264pay does on a PLI) this often while live; 0: none.
+  std::int64_t request_every_ns = 0;
 };
 
-// Records ~5.6 s into 1 s segments; with a window, live runs inside it.
-void record(const LiveWindow& window, Segments& out) {
+// Records `length_ns` into segments of `segment_ms`; with a window, live runs inside it.
+void record(const LiveWindow& window, Segments& out, std::uint32_t segment_ms = 1000,
+            std::int64_t length_ns = 5'600'000'000) {
   test::TempDir dir;
-  const auto c = small_config();
+  auto c = small_config();
+  c.recording.segment_ms = segment_ms;
   const auto plan = capture::plan_recording(c, selection(c));
   boost::asio::io_context io;
   spool::SegmentWriter writer(dir.path(), c.recording.segment_ms);
   bool started = false, eos = false;
   std::string error;
-  capture::Recorder rec(io, plan.description, {},
+  capture::Recorder rec(io, plan, {},
                         {[&] { started = true; },
                          [&](capture::SamplePtr s) {
                            GstMapInfo map;
@@ -145,6 +184,7 @@ void record(const LiveWindow& window, Segments& out) {
   EXPECT_TRUE(run_until(
       io, [&] { return started || !error.empty(); }, 20s));
   EXPECT_EQ(error, "");
+  out.encoded.watch(rec.pipeline(), capture::kVideoTeeElement);
   const auto at = [&](std::int64_t ns) {
     return run_until(
         io, [&] { return rec.running_time_ns().value_or(0) >= ns || !error.empty(); }, 30s);
@@ -159,12 +199,15 @@ void record(const LiveWindow& window, Segments& out) {
     const auto st = branch->start();
     EXPECT_TRUE(st.ok()) << st.error().message;
     out.vtee_pads_live = tee_src_pads(rec.pipeline(), capture::kVideoTeeElement);
-    if (window.keyframe_requests) {
-      // A receiver's PLI as rtph264pay would send it upstream: every 200 ms while live.
+    out.live.watch(GST_ELEMENT(branch->bin()), "live_vq");
+    if (window.request_every_ns > 0) {
+      // A receiver's PLI as rtph264pay sends it upstream.
       capture::ElementPtr pay(gst_bin_get_by_name(branch->bin(), "live_vpay"));
       capture::PadPtr paysink(gst_element_get_static_pad(pay.get(), "sink"));
-      for (std::int64_t t = window.start_ns + 200'000'000; t < window.stop_ns; t += 200'000'000) {
+      for (std::int64_t t = window.start_ns + window.request_every_ns; t < window.stop_ns;
+           t += window.request_every_ns) {
         EXPECT_TRUE(at(t));
+        out.requests_ns.push_back(rec.running_time_ns().value_or(0));
         gst_pad_push_event(paysink.get(), gst_video_event_new_upstream_force_key_unit(GST_CLOCK_TIME_NONE, TRUE, 0));
       }
     }
@@ -180,7 +223,7 @@ void record(const LiveWindow& window, Segments& out) {
     out.branch_removed = bin == nullptr;
     out.vtee_pads_after = tee_src_pads(rec.pipeline(), capture::kVideoTeeElement);
   }
-  EXPECT_TRUE(at(5'600'000'000));
+  EXPECT_TRUE(at(length_ns));
   rec.stop();
   EXPECT_TRUE(run_until(
       io, [&] { return eos || !error.empty(); }, 20s))
@@ -195,7 +238,7 @@ TEST(LiveBranch, RecordingSegmentsAreTheSameWithLiveStartedAndStoppedMidRecordin
   capture::ensure_gstreamer();
   Segments without, with;
   record({}, without);
-  record({1'500'000'000, 3'700'000'000, false}, with);
+  record({1'500'000'000, 3'700'000'000, 0}, with);
   ASSERT_GE(without.durations_ns.size(), 5u);
   EXPECT_EQ(with.durations_ns.size(), without.durations_ns.size());
   // Every segment but the last (cut where stop landed) is exactly one GOP long in both runs.
@@ -219,7 +262,7 @@ TEST(LiveBranch, KeyframeRequestsThroughTheBranchDoNotMoveSegmentCuts) {
   capture::ensure_gstreamer();
   Segments without, with;
   record({}, without);
-  record({1'000'000'000, 4'000'000'000, true}, with);
+  record({1'000'000'000, 4'000'000'000, 200'000'000}, with);
   EXPECT_EQ(with.durations_ns.size(), without.durations_ns.size());
   for (std::size_t i = 0; i + 1 < std::min(with.durations_ns.size(), without.durations_ns.size()); ++i) {
     EXPECT_EQ(with.durations_ns[i], without.durations_ns[i]) << "segment " << i;
@@ -236,8 +279,7 @@ TEST(LiveBranch, LiveOnlyPipelineCarriesRtpWithoutARecording) {
   bool started = false, eos = false;
   std::string error;
   capture::Recorder rec(
-      io, plan.description, {},
-      {[&] { started = true; }, {}, [&] { eos = true; }, [&](const std::string& e) { error = e; }, {}});
+      io, plan, {}, {[&] { started = true; }, {}, [&] { eos = true; }, [&](const std::string& e) { error = e; }, {}});
   ASSERT_TRUE(rec.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return started || !error.empty(); }, 20s));
@@ -270,10 +312,77 @@ TEST(LiveBranch, LiveAttachedAsTheRecordingStartsDoesNotStallIt) {
   capture::ensure_gstreamer();
   Segments without, with;
   record({}, without);
-  record({1, 2'500'000'000, false}, with);
+  record({1, 2'500'000'000, 0}, with);
   EXPECT_EQ(with.durations_ns.size(), without.durations_ns.size());
   for (std::size_t i = 0; i + 1 < std::min(with.durations_ns.size(), without.durations_ns.size()); ++i) {
     EXPECT_EQ(with.durations_ns[i], without.durations_ns[i]) << "segment " << i;
   }
   EXPECT_GT(with.video_after_stop, 30u);
+}
+
+TEST(LiveBranch, AViewersKeyframeRequestsGetAKeyframeWithinASecondAndLeaveTheSegmentsAsTheyWere) {
+  // 3 s segments, so requests fall between grid keyframes: a receiver asks every 300 ms for 7 s.
+  capture::ensure_gstreamer();
+  constexpr std::uint32_t kSegmentMs = 3000;
+  constexpr std::int64_t kLength = 9'600'000'000, kStart = 1'000'000'000, kStop = 8'000'000'000;
+  Segments without, with;
+  record({}, without, kSegmentMs, kLength);
+  record({kStart, kStop, 300'000'000}, with, kSegmentMs, kLength);
+  // The recording: segment count and every duration as without requests, one grid keyframe per segment.
+  ASSERT_GE(without.durations_ns.size(), 3u);
+  EXPECT_EQ(with.durations_ns.size(), without.durations_ns.size());
+  for (std::size_t i = 0; i + 1 < std::min(with.durations_ns.size(), without.durations_ns.size()); ++i) {
+    EXPECT_EQ(with.durations_ns[i], without.durations_ns[i]) << "segment " << i;
+    EXPECT_NEAR(static_cast<double>(with.durations_ns[i]), kSegmentMs * 1e6, 1e9 / 30 + 1) << "segment " << i;
+  }
+  const auto plain = without.encoded.times();
+  EXPECT_EQ(plain.size(), 4u) << "keyframes at 0, 3, 6 and 9 s without requests";
+  // The live stream: a keyframe within ~1 s of every request, and at most one extra per second.
+  const auto live = with.live.times();
+  ASSERT_FALSE(with.requests_ns.empty());
+  const auto encoded = with.encoded.times();
+  ASSERT_FALSE(encoded.empty());
+  std::int64_t worst = 0;
+  for (const auto r : with.requests_ns) {
+    if (r > kStop - 1'100'000'000) continue;  // the branch stops before its keyframe would be due
+    const auto it = std::find_if(live.begin(), live.end(), [&](std::int64_t k) { return k >= r - 100'000'000; });
+    ASSERT_NE(it, live.end()) << "no keyframe after the request at " << r / 1e9 << " s";
+    worst = std::max(worst, *it - r);
+  }
+  std::printf(
+      "[ figures  ] %zu requests, %zu keyframes in the live stream (%zu encoded without requests), worst wait %.0f "
+      "ms\n",
+      with.requests_ns.size(), live.size(), plain.size(), worst / 1e6);
+  std::string list;
+  for (const auto k : live) list += fmt::format(" {:.3f}", (k - encoded.front()) / 1e9);
+  std::printf("[ figures  ] live keyframes at (s):%s\n", list.c_str());
+  EXPECT_LE(worst, 1'100'000'000) << "ms from a request to the next keyframe the branch sent";
+  const auto on_grid = [&](std::int64_t k) {
+    const std::int64_t grid = kSegmentMs * 1'000'000LL, off = (k - encoded.front()) % grid;
+    return off < 1'000'000'000 / 60 || grid - off < 1'000'000'000 / 60;
+  };
+  std::int64_t last_extra = -1'000'000'000'000;
+  std::size_t extras = 0;
+  for (const auto k : live) {
+    if (on_grid(k)) continue;
+    ++extras;
+    EXPECT_GE(k - last_extra, 1'000'000'000 - 1'000'000'000 / 30) << "two extra keyframes within a second";
+    last_extra = k;
+  }
+  EXPECT_GE(extras, 3u) << "requests between grid points get keyframes of their own";
+  EXPECT_LE(extras, static_cast<std::size_t>((kStop - kStart) / 1'000'000'000 + 1));
+  EXPECT_GE(with.keyframe_requests, 20u);
+}
+
+TEST(LiveBranch, WithoutRequestsTheRecordingHasOneKeyframePerSegmentAsBefore) {
+  // Recording quality: the grid is the old fixed interval (segment_ms x framerate frames), so a
+  // recording without live requests has exactly as many keyframes, at the same frames.
+  capture::ensure_gstreamer();
+  Segments plain;
+  record({}, plain);
+  const auto k = plain.encoded.times();
+  ASSERT_EQ(k.size(), 6u) << "5.6 s at one keyframe per second";
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    EXPECT_NEAR(static_cast<double>(k[i] - k[0]), i * 1e9, 1e6) << "keyframe " << i;
+  }
 }

@@ -5,7 +5,8 @@
 // /api/v1/unit/live with the unit's Bearer token, applies the answer, and DELETEs the ingest on stop.
 //
 // Offer: m=video sendonly H.264 (the recording's own stream, packetization-mode=1, NACK/RTX; PLI and
-// FIR come back as upstream force-key-unit events, which the Branch stops at its tee), m=audio Opus
+// FIR come back as upstream force-key-unit events, which the Branch turns into rate-limited requests to
+// the capture's keyframe grid, docs/live.md "Keyframes"), m=audio Opus
 // sendrecv when the pipeline has audio (the receive direction is talkback, played by playout.hpp),
 // recvonly without; with live.talkback = "off" nothing is received: sendonly, or no m=audio at all
 // without a microphone. One BUNDLE group. The offer is made once both RTP pads carry caps, so it declares the stream's

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 #include "firmware/capture/plan.hpp"
@@ -62,9 +63,9 @@ struct Capture {
   bool started = false, eos = false;
   std::string error, live_error;
   std::unique_ptr<capture::Recorder> rec;
-  Capture(boost::asio::io_context& i, const std::string& description) : io(i) {
+  Capture(boost::asio::io_context& i, const capture::Plan& plan) : io(i) {
     rec = std::make_unique<capture::Recorder>(
-        io, description, std::vector<config::PrivacyZone>{},
+        io, plan, std::vector<config::PrivacyZone>{},
         capture::Recorder::Events{[this] { started = true; },
                                   [this](capture::SamplePtr s) {
                                     ++samples;
@@ -84,11 +85,12 @@ struct Capture {
   }
 };
 
-std::string plan_of(bool recording) {
-  const auto c = small_config();
+capture::Plan plan_of(bool recording, std::uint32_t segment_ms = 1000) {
+  auto c = small_config();
+  c.recording.segment_ms = segment_ms;
   auto sel = capture::select(c, capture::probe(c));
   EXPECT_TRUE(sel.ok()) << sel.error().message;
-  return recording ? capture::plan_recording(c, *sel).description : capture::plan_live(c, *sel).description;
+  return recording ? capture::plan_recording(c, *sel) : capture::plan_live(c, *sel);
 }
 
 live::SenderOptions options(const live::testing::TestIngest& ingest, const std::string& live_id) {
@@ -382,4 +384,62 @@ TEST(LiveTalkback, AnAlsaDeviceThatCannotBeOpenedLeavesLiveRunning) {
   EXPECT_EQ(sender.phase(), live::Sender::Phase::connected);
   sender.stop();
   cap.rec->abort();
+}
+
+TEST(LiveSender, AViewerJoiningMidGopGetsAKeyframeWithinASecondAndAHalf) {
+  // 10 s segments: without a keyframe on request a viewer joining 2.5 s in would wait ~7.5 s.
+  capture::ensure_gstreamer();
+  test::TempDir dir;
+  live::testing::TestIngest ingest(dir.path());
+  boost::asio::io_context io;
+  Capture cap(io, plan_of(true, 10'000));
+  ASSERT_TRUE(run_until(
+      io, [&] { return cap.rec->running_time_ns().value_or(0) >= 2'500'000'000; }, 10s));
+  std::string connected, failed;
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "mid-gop"),
+                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  ASSERT_TRUE(sender.start().ok());
+  ASSERT_TRUE(run_until(
+      io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
+  ASSERT_EQ(failed, "");
+  const auto joined = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> first_frame;
+  // As a receiver does when it has nothing to decode: PLI, again every 500 ms until a keyframe came.
+  auto last_request = joined - 1s;
+  EXPECT_TRUE(run_until(
+      io,
+      [&] {
+        if (!first_frame && ingest.video_frames() > 0) first_frame = std::chrono::steady_clock::now();
+        if (ingest.first_keyframe_at()) return true;
+        if (std::chrono::steady_clock::now() - last_request >= 500ms && ingest.request_keyframe()) {
+          last_request = std::chrono::steady_clock::now();
+        }
+        return false;
+      },
+      15s));
+  const auto first = ingest.first_keyframe_at().value_or(std::chrono::steady_clock::now());
+  const auto frames_at_key = ingest.video_frames();
+  const auto wait_ms = std::chrono::duration_cast<std::chrono::milliseconds>(first - joined).count();
+  EXPECT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() > frames_at_key; }, 5s));
+  if (!first_frame) first_frame = std::chrono::steady_clock::now();
+  const auto frame_ms = std::chrono::duration_cast<std::chrono::milliseconds>(*first_frame - joined).count();
+  std::printf(
+      "[ figures  ] joined %.1f s into a 10 s GOP: first keyframe %lld ms after the answer, first decoded frame "
+      "%lld ms (%llu decoded before the keyframe)\n",
+      cap.rec->running_time_ns().value_or(0) / 1e9 - wait_ms / 1e3, static_cast<long long>(wait_ms),
+      static_cast<long long>(frame_ms), static_cast<unsigned long long>(frames_at_key));
+  EXPECT_LE(wait_ms, 1500) << "ms from joining to the first keyframe";
+  // And from it on the picture decodes.
+  EXPECT_TRUE(run_until(
+      io, [&] { return ingest.video_frames() >= frames_at_key + 15; }, 5s))
+      << ingest.video_frames() << " frames decoded";
+  bool stopped = false;
+  sender.stop([&] { stopped = true; });
+  EXPECT_TRUE(run_until(
+      io, [&] { return stopped; }, 10s));
+  cap.rec->stop();
+  EXPECT_TRUE(run_until(
+      io, [&] { return cap.eos; }, 10s));
+  EXPECT_EQ(cap.error, "");
 }

@@ -87,8 +87,8 @@ Status Service::launch() {
     ev.error = [this, alive](const std::string& why) {
       if (!alive.expired()) fail("the live-only pipeline failed: " + why);
     };
-    own_pipeline_ = std::make_unique<capture::Recorder>(deps_.io, plan.description, deps_.config.video.privacy_zones,
-                                                        std::move(ev), deps_.config.video.latency_strip);
+    own_pipeline_ = std::make_unique<capture::Recorder>(deps_.io, plan, deps_.config.video.privacy_zones, std::move(ev),
+                                                        deps_.config.video.latency_strip);
     return own_pipeline_->start();
   }
   return start_sender(recording);
@@ -103,6 +103,7 @@ Status Service::start_sender(GstElement* pipeline) {
   o.live_id = live_id_;
   o.ice_addresses = deps_.ice_addresses;
   o.talkback = deps_.config.live.talkback;
+  o.branch.keyframe_min_interval = std::chrono::milliseconds(deps_.config.live.keyframe_min_ms);
   o.talkback_muted = muted_;  // a live moving pipelines stays as muted as it was
   sender_ = std::make_unique<Sender>(deps_.io, host_, std::move(o),
                                      Sender::Events{[this](const std::string& id) {

@@ -82,7 +82,7 @@ struct Fixture {
     const auto sel = capture::select(config, capture::probe(config));
     capture::Recorder::Events ev;
     ev.started = [this] { recording_started = true; };
-    recording = std::make_unique<capture::Recorder>(io, capture::plan_recording(config, *sel).description,
+    recording = std::make_unique<capture::Recorder>(io, capture::plan_recording(config, *sel),
                                                     std::vector<config::PrivacyZone>{}, std::move(ev));
     ASSERT_TRUE(recording->start().ok());
     ASSERT_TRUE(run_until(

@@ -36,7 +36,19 @@ GstPadProbeReturn count_buffer(GstPad* /*pad*/, GstPadProbeInfo* /*info*/, gpoin
 struct PadAddedContext {
   std::atomic<std::uint64_t>* video;
   std::atomic<std::uint64_t>* audio;
+  std::atomic<std::uint64_t>* keyframes;
+  std::atomic<std::int64_t>* first_keyframe_ns;
 };
+
+GstPadProbeReturn count_keyframe(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer data) {
+  auto* ctx = static_cast<PadAddedContext*>(data);
+  if (GST_BUFFER_FLAG_IS_SET(GST_PAD_PROBE_INFO_BUFFER(info), GST_BUFFER_FLAG_DELTA_UNIT)) return GST_PAD_PROBE_OK;
+  std::int64_t none = 0;
+  ctx->first_keyframe_ns->compare_exchange_strong(
+      none, std::chrono::steady_clock::now().time_since_epoch() / std::chrono::nanoseconds(1));
+  ctx->keyframes->fetch_add(1);
+  return GST_PAD_PROBE_OK;
+}
 
 // webrtcbin's thread: decode what arrives and count decoded frames at the fakesink.
 void on_pad_added(GstElement* webrtc, GstPad* pad, gpointer data) {
@@ -64,6 +76,13 @@ void on_pad_added(GstElement* webrtc, GstPad* pad, gpointer data) {
   gst_pad_add_probe(sinkpad, GST_PAD_PROBE_TYPE_BUFFER, &count_buffer, video ? ctx->video : ctx->audio, nullptr);
   gst_object_unref(sinkpad);
   gst_object_unref(sink);
+  if (video) {
+    GstElement* depay = gst_bin_get_by_name(GST_BIN(chain), "depay");
+    GstPad* depay_src = gst_element_get_static_pad(depay, "src");
+    gst_pad_add_probe(depay_src, GST_PAD_PROBE_TYPE_BUFFER, &count_keyframe, ctx, nullptr);
+    gst_object_unref(depay_src);
+    gst_object_unref(depay);
+  }
   gst_element_sync_state_with_parent(chain);
   GstPad* chain_sink = gst_element_get_static_pad(chain, "sink");
   gst_pad_link(pad, chain_sink);
@@ -135,6 +154,13 @@ std::string TestIngest::url() const { return "https://127.0.0.1:" + std::to_stri
 bool TestIngest::receiving() const {
   std::lock_guard lock(mu_);
   return receiver_ != nullptr;
+}
+
+std::optional<std::chrono::steady_clock::time_point> TestIngest::first_keyframe_at() const {
+  const std::int64_t ns = first_keyframe_ns_.load();
+  if (ns == 0) return std::nullopt;
+  return std::chrono::steady_clock::time_point(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::nanoseconds(ns)));
 }
 
 std::vector<TestIngest::Request> TestIngest::requests() const {
@@ -297,7 +323,7 @@ std::string TestIngest::answer(const std::string& offer_text, std::string& error
   gst_bin_add(GST_BIN(pipeline), webrtc);
   gst_object_ref(webrtc);
   static PadAddedContext pad_ctx;
-  pad_ctx = PadAddedContext{&video_frames_, &audio_frames_};
+  pad_ctx = PadAddedContext{&video_frames_, &audio_frames_, &video_keyframes_, &first_keyframe_ns_};
   g_signal_connect(webrtc, "pad-added", G_CALLBACK(&on_pad_added), &pad_ctx);
   (void)webrtc::restrict_ice_addresses(webrtc, {"127.0.0.1"});
   GstElement* talk_volume = add_talkback(pipeline, webrtc, offer_text);

@@ -42,6 +42,10 @@ class TestIngest {
 
   std::uint64_t video_frames() const { return video_frames_.load(); }
   std::uint64_t audio_frames() const { return audio_frames_.load(); }
+  // Keyframes (IDR access units) out of the depayloader, and when the first of them arrived: before it a
+  // viewer joining mid-stream has nothing whole to show.
+  std::uint64_t video_keyframes() const { return video_keyframes_.load(); }
+  std::optional<std::chrono::steady_clock::time_point> first_keyframe_at() const;
   int posts() const { return posts_.load(); }
   int deletes() const { return deletes_.load(); }
   bool receiving() const;  // a receiver webrtcbin exists (between a POST and its DELETE)
@@ -74,7 +78,8 @@ class TestIngest {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::atomic<int> refuse_status_{0};
-  std::atomic<std::uint64_t> video_frames_{0}, audio_frames_{0};
+  std::atomic<std::uint64_t> video_frames_{0}, audio_frames_{0}, video_keyframes_{0};
+  std::atomic<std::int64_t> first_keyframe_ns_{0};  // steady_clock since epoch; 0: none yet
   std::atomic<int> posts_{0}, deletes_{0};
   mutable std::mutex mu_;
   std::vector<Request> requests_;

@@ -191,7 +191,7 @@ void Controller::launch() {
   };
   ev.eos = [this] { on_eos(); };
   ev.error = [this](const std::string& e) { on_recorder_error(e); };
-  a.recorder = std::make_unique<capture::Recorder>(deps_.io, a.plan.description, deps_.config.video.privacy_zones, ev,
+  a.recorder = std::make_unique<capture::Recorder>(deps_.io, a.plan, deps_.config.video.privacy_zones, ev,
                                                    deps_.config.video.latency_strip);
   if (auto st = a.recorder->start(); !st) {
     fail_start(st.error().message);
