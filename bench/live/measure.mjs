@@ -25,6 +25,9 @@ try {
   // bypassCSP: the hub's pages allow only their own scripts; the reader is the bench's, injected.
   const context = await browser.newContext({ ignoreHTTPSErrors: true, bypassCSP: true, viewport: { width: 1280, height: 800 } });
   const page = await context.newPage();
+  // Before any navigation: the live page's URL differs from the login page's only in its hash, which
+  // does not load a new document (an init script added later would never run).
+  await page.addInitScript({ content: readFileSync(join(here, "strip_reader.js"), "utf8") });
   if (cfg.login) {
     await page.goto(cfg.login.page);
     await page.getByLabel("Login").fill(cfg.login.user);
@@ -32,7 +35,6 @@ try {
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.waitForLoadState("networkidle");
   }
-  await page.addInitScript({ content: readFileSync(join(here, "strip_reader.js"), "utf8") });
   await page.goto(cfg.url);
   // The page's own <video>: start reading as soon as it exists.
   await page.waitForSelector("video", { timeout: 30000 });
