@@ -1303,13 +1303,9 @@ void Live::add_routes(http::Router& router) {
       .add_async(
           "POST", "/api/v1/live/{unit_id}/invites", Access::only({Caller::teacher}),
           [s](http::Request& req, const http::Reply& reply) {
-            const auto body = protocol::Json::parse(req.body, nullptr, false);
-            if (!body.is_object() || !body.contains("user_id") || !body["user_id"].is_string()) {
-              reply(http::problem(400, "the body must be a JSON object with a string user_id", "user_id"));
-              return;
-            }
-            s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"),
-                          user_id = body["user_id"].get<std::string>(), reply] {
+            const auto body = http::json_body(req);
+            const std::string user_id = protocol::Reader(body, "").string("user_id", 64);
+            s->on_strand([s, who = req.principal, unit_id = req.param("unit_id"), user_id, reply] {
               const auto f = s->facts(unit_id);
               const auto rights = access::live_rights(who, f);
               if (!rights.moderate) {
