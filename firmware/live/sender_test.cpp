@@ -103,6 +103,11 @@ live::SenderOptions options(const live::testing::TestIngest& ingest, const std::
   return o;
 }
 
+// The Sender's events, recorded into the test's `connected` (the live id) and `failed` (why).
+live::Sender::Events events(std::string& connected, std::string& failed) {
+  return {[&connected](const std::string& id) { connected = id; }, [&failed](const std::string& e) { failed = e; }};
+}
+
 }  // namespace
 
 TEST(LiveSender, OffersTheRecordingsStreamToTheHubAndTheFarEndDecodesIt) {
@@ -112,8 +117,7 @@ TEST(LiveSender, OffersTheRecordingsStreamToTheHubAndTheFarEndDecodesIt) {
   boost::asio::io_context io;
   Capture cap(io, plan_of(true));
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "3f2c6a9e-live"),
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "3f2c6a9e-live"), events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
@@ -187,8 +191,7 @@ TEST(LiveSender, RecordingEndsNormallyWhileLiveIsRunning) {
   boost::asio::io_context io;
   Capture cap(io, plan_of(true));
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "a1"),
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "a1"), events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return ingest.video_frames() >= 10 || !failed.empty(); }, 20s));
@@ -209,8 +212,7 @@ TEST(LiveSender, ARefusedOfferFailsLiveAndLeavesTheRecordingAlone) {
   boost::asio::io_context io;
   Capture cap(io, plan_of(true));
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "b2"),
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "b2"), events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
@@ -239,8 +241,7 @@ TEST(LiveSender, LiveWithoutARecordingAndWithoutALiveIdTakesTheHubsId) {
   boost::asio::io_context io;
   Capture cap(io, plan_of(false));
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), options(ingest, ""),
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, ""), events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
@@ -307,8 +308,7 @@ TEST(LiveTalkback, TheHubsTalkbackPlaysInTheSinkAndIsNeverRecorded) {
   const auto wav = dir.path() / "earpiece.wav";
   o.talkback = "file:" + wav.string();
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), o,
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), o, events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
@@ -369,8 +369,7 @@ TEST(LiveTalkback, AnAlsaDeviceThatCannotBeOpenedLeavesLiveRunning) {
   auto o = options(ingest, "talk-2");
   o.talkback = "alsa:hw:CARD=NoSuchHeadset";
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), o,
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), o, events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
@@ -396,8 +395,7 @@ TEST(LiveSender, AViewerJoiningMidGopGetsAKeyframeWithinASecondAndAHalf) {
   ASSERT_TRUE(run_until(
       io, [&] { return cap.rec->running_time_ns().value_or(0) >= 2'500'000'000; }, 10s));
   std::string connected, failed;
-  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "mid-gop"),
-                      {[&](const std::string& id) { connected = id; }, [&](const std::string& e) { failed = e; }});
+  live::Sender sender(io, cap.rec->pipeline(), options(ingest, "mid-gop"), events(connected, failed));
   ASSERT_TRUE(sender.start().ok());
   ASSERT_TRUE(run_until(
       io, [&] { return !connected.empty() || !failed.empty(); }, 20s));
