@@ -134,10 +134,12 @@ TEST(LiveService, LiveWithoutARecordingRunsItsOwnPipelineAndShowsTheHubsViewers)
 
 TEST(LiveService, StopsByItselfAfterMaxS) {
   Fixture f;
-  ASSERT_TRUE(f.start({std::nullopt, 1, "short"}).ok());
+  // 3 s: longer than setting live up takes on a loaded machine (with 1 s the limit sometimes passed
+  // during the offer and answer, and start() rightly failed).
+  ASSERT_TRUE(f.start({std::nullopt, 3, "short"}).ok());
   EXPECT_TRUE(f.service->streaming());
   EXPECT_TRUE(run_until(
-      f.io, [&] { return !f.service->streaming() && f.ingest.deletes() == 1; }, 10s));
+      f.io, [&] { return !f.service->streaming() && f.ingest.deletes() == 1; }, 15s));
 }
 
 TEST(LiveService, MovesOntoARecordingThatStartsAndBackWhenItEnds) {
