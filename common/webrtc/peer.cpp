@@ -244,6 +244,7 @@ Result<std::unique_ptr<Peer>> Peer::create(boost::asio::any_io_executor io, GstB
   GstElement* webrtc = gst_element_factory_make("webrtcbin", name.c_str());
   if (webrtc == nullptr) return Error{"webrtcbin is not installed (gstreamer1.0-plugins-bad, gstreamer1.0-nice)"};
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", options.latency_ms, nullptr);
+  if (options.relay_only) g_object_set(webrtc, "ice-transport-policy", GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY, nullptr);
   if (!options.stun_server.empty()) g_object_set(webrtc, "stun-server", options.stun_server.c_str(), nullptr);
   for (const auto& turn : options.turn_servers) {
     gboolean added = FALSE;
@@ -276,6 +277,62 @@ Peer::Peer(boost::asio::any_io_executor io, GstElement* webrtc, PeerOptions opti
     : webrtc_(webrtc), options_(std::move(options)), timer_(io) {
   shared_ = std::make_shared<Shared>(io, this);
   shared_->on_pad_added = options_.on_pad_added;
+}
+
+Status Peer::add_turn_server(const std::string& uri) {
+  gboolean added = FALSE;
+  g_signal_emit_by_name(webrtc_, "add-turn-server", uri.c_str(), &added);
+  if (!added) return Error{"webrtcbin refuses the TURN server " + uri};
+  return ok_status();
+}
+
+namespace {
+
+std::string percent_encode(std::string_view s) {
+  std::string out;
+  for (const unsigned char c : s) {
+    if (std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> turn_uri(std::string_view url, std::string_view username, std::string_view credential) {
+  std::string_view scheme;
+  for (std::string_view s : {"turns:", "turn:"}) {
+    if (url.substr(0, s.size()) == s) {
+      scheme = s.substr(0, s.size() - 1);
+      url.remove_prefix(s.size());
+      break;
+    }
+  }
+  if (scheme.empty()) return Error{"a TURN server's URL must start with turn: or turns:"};
+  std::string_view query;
+  if (const auto q = url.find('?'); q != std::string_view::npos) {
+    query = url.substr(q + 1);
+    url = url.substr(0, q);
+  }
+  const auto colon = url.rfind(':');
+  if (url.empty() || colon == 0 || colon == std::string_view::npos || colon + 1 == url.size() ||
+      url.find_first_not_of("0123456789", colon + 1) != std::string_view::npos) {
+    return Error{"a TURN server's URL must name host:port"};
+  }
+  if (!query.empty() && query != "transport=udp" && query != "transport=tcp") {
+    return Error{"a TURN server's URL may only add ?transport=udp or ?transport=tcp"};
+  }
+  if (username.empty() || credential.empty()) return Error{"a TURN server needs a username and a credential"};
+  std::string out = std::string(scheme) + "://" + percent_encode(username) + ":" + percent_encode(credential) + "@" +
+                    std::string(url);
+  if (!query.empty()) out += "?" + std::string(query);
+  return out;
 }
 
 Peer::~Peer() {

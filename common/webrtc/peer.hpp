@@ -38,7 +38,10 @@ struct PeerOptions {
   // addresses browsers and units can reach; loopback tests name 127.0.0.1.
   std::vector<std::string> ice_addresses;
   std::string stun_server;                // "stun://host:port", empty: none
-  std::vector<std::string> turn_servers;  // "turn://user:password@host:port", empty: none
+  std::vector<std::string> turn_servers;  // "turn://user:password@host:port", empty: none (see turn_uri())
+  // Only relayed candidates (TURN): every packet goes through the TURN server, as a network that lets
+  // nothing else out requires (and as tests put an impaired link in front of one).
+  bool relay_only = false;
   // The receiving jitterbuffer's latency: webrtcbin's default (200 ms) adds that much to glass to
   // glass by itself (platform notes, "Live").
   unsigned latency_ms = 40;
@@ -67,6 +70,9 @@ class Peer {
   Peer& operator=(const Peer&) = delete;
 
   GstElement* element() const { return webrtc_; }
+
+  // Adds a TURN server (turn_uri()) before the offer or answer is made; an Error when webrtcbin refuses it.
+  Status add_turn_server(const std::string& uri);
 
   // Offerer: create-offer, set it as local description, wait for gathering; `done` gets the offer's text.
   void offer(SdpDone done);
@@ -106,6 +112,12 @@ Status restrict_ice_addresses(GstElement* webrtcbin, const std::vector<std::stri
 // unanswered (webrtcbin 1.22 has no consent freshness), so a browser closed without its DELETE, or a
 // unit that lost power, ends as "failed" (within about a minute) instead of holding its place for ever.
 Status fail_when_silent(GstElement* webrtcbin);
+
+// webrtcbin's TURN URI for a server given as a browser's RTCIceServer gives it ("turn:host:port" or
+// "turns:host:port", optionally "?transport=udp|tcp") with its username and credential, which are
+// percent-encoded (the shared-secret scheme's usernames hold ':'; webrtcbin unescapes both halves).
+// An Error names what is wrong with `url`.
+Result<std::string> turn_uri(std::string_view url, std::string_view username, std::string_view credential);
 
 // The SDP text of a webrtcbin's local description ("" when there is none).
 std::string local_description_text(GstElement* webrtcbin);

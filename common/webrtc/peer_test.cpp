@@ -177,5 +177,42 @@ TEST(Sdp, ParsesMediaDirectionsAndPayloads) {
   EXPECT_FALSE(parse_sdp("v=0\r\n"));
 }
 
+TEST(TurnUri, EncodesTheSharedSecretSchemesUsernameAndKeepsTheTransport) {
+  auto u = webrtc::turn_uri("turn:10.1.2.3:3478?transport=tcp", "1700000000:room-12", "a+b/c=");
+  ASSERT_TRUE(u) << u.error().message;
+  EXPECT_EQ(*u, "turn://1700000000%3Aroom-12:a%2Bb%2Fc%3D@10.1.2.3:3478?transport=tcp");
+  auto s = webrtc::turn_uri("turns:turn.example.org:5349", "u", "p");
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ(*s, "turns://u:p@turn.example.org:5349");
+}
+
+TEST(TurnUri, RefusesWhatWebrtcbinCannotUseNamingWhy) {
+  EXPECT_NE(webrtc::turn_uri("stun:10.1.2.3:3478", "u", "p").error().message.find("turn:"), std::string::npos);
+  EXPECT_NE(webrtc::turn_uri("turn:10.1.2.3", "u", "p").error().message.find("host:port"), std::string::npos);
+  EXPECT_NE(webrtc::turn_uri("turn:10.1.2.3:34x", "u", "p").error().message.find("host:port"), std::string::npos);
+  EXPECT_NE(webrtc::turn_uri("turn:10.1.2.3:3478?transport=sctp", "u", "p").error().message.find("transport"),
+            std::string::npos);
+  EXPECT_NE(webrtc::turn_uri("turn:10.1.2.3:3478", "", "p").error().message.find("username"), std::string::npos);
+}
+
+TEST(TurnUri, WebrtcbinTakesTheUriWithAnEscapedUsername) {
+  webrtc::ensure_gstreamer();
+  boost::asio::io_context io;
+  GstElement* bin = GST_ELEMENT(gst_object_ref_sink(gst_bin_new("turn_bin")));
+  webrtc::PeerOptions o;
+  o.relay_only = true;
+  auto peer = webrtc::Peer::create(io, GST_BIN(bin), "w", o);
+  ASSERT_TRUE(peer) << peer.error().message;
+  auto u = webrtc::turn_uri("turn:127.0.0.1:3478?transport=udp", "1700000000:room-12", "secret");
+  ASSERT_TRUE(u);
+  EXPECT_TRUE((*peer)->add_turn_server(*u));
+  GstWebRTCICETransportPolicy policy{};
+  g_object_get((*peer)->element(), "ice-transport-policy", &policy, nullptr);
+  EXPECT_EQ(policy, GST_WEBRTC_ICE_TRANSPORT_POLICY_RELAY);
+  EXPECT_FALSE((*peer)->add_turn_server("turn://no-credentials@127.0.0.1:3478"));
+  peer->reset();
+  gst_object_unref(bin);
+}
+
 }  // namespace
 }  // namespace classcam::webrtc
