@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "common/metrics/textfile.hpp"
@@ -104,6 +105,10 @@ TEST(MetricsTextfile, WritesAtomicallyAndReplaces) {
   int files = 0;
   for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) ++files;
   EXPECT_EQ(files, 1);  // no temporary file left behind
+  // Readable by node_exporter's user whatever the writer's umask.
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                std::filesystem::perms::group_read | std::filesystem::perms::others_read);
 }
 
 TEST(MetricsTextfile, MissingDirectoryIsAnError) {
