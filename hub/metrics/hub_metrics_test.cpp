@@ -11,7 +11,7 @@ using namespace classcam::hub;
 
 namespace {
 
-const std::string kToken(40, 't');
+const char* const kToken = "tttttttttttttttttttttttttttttttttttttttt";  // 40 characters
 
 http::Response get(const http::Router& router, const std::string& authorization) {
   http::Request req;
@@ -33,7 +33,7 @@ struct Fixture {
   }};
   hub::metrics::HubMetrics hub_metrics;
   explicit Fixture(const std::string& token) : hub_metrics(token) {
-    hub_metrics.add_route(router, [](std::function<void()> job) { job(); });
+    hub_metrics.add_route(router, [](const std::function<void()>& job) { job(); });
     router.set_observer(
         [this](const std::string& p, const std::string& m, int status, std::chrono::steady_clock::duration d) {
           hub_metrics.observe_request(p, m, status, d);
@@ -47,7 +47,7 @@ TEST(HubMetrics, RefusesWithoutTheTokenAndNeverAsksTheUserAuthenticator) {
   Fixture f(kToken);
   EXPECT_EQ(get(f.router, "").status, 401);
   EXPECT_EQ(get(f.router, "Bearer wrong").status, 401);
-  EXPECT_EQ(get(f.router, "Basic " + kToken).status, 401);
+  EXPECT_EQ(get(f.router, std::string("Basic ") + kToken).status, 401);
   const auto r = get(f.router, "");
   EXPECT_EQ(r.headers.get("WWW-Authenticate"), "Bearer realm=\"classcam-metrics\"");
   EXPECT_EQ(f.auth_calls, 0);
@@ -67,7 +67,7 @@ TEST(HubMetrics, ServesTheExpositionWithCollectedGaugesAndCountsItsOwnRequests) 
     online.gauge().set(3);
   });
   (void)get(f.router, "");  // a refused scrape is counted too, and collects nothing
-  const auto r = get(f.router, "Bearer " + kToken);
+  const auto r = get(f.router, std::string("Bearer ") + kToken);
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(collected, 1);
   EXPECT_EQ(r.headers.get("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
@@ -78,6 +78,6 @@ TEST(HubMetrics, ServesTheExpositionWithCollectedGaugesAndCountsItsOwnRequests) 
   EXPECT_NE(r.body.find("classcam_http_request_duration_seconds_count{route=\"/metrics\",method=\"GET\"} 1\n"),
             std::string::npos)
       << r.body;
-  const auto again = get(f.router, "bearer " + kToken);  // the scheme in any case
+  const auto again = get(f.router, std::string("bearer ") + kToken);  // the scheme in any case
   EXPECT_NE(again.body.find("status=\"200\"} 1\n"), std::string::npos) << again.body;
 }

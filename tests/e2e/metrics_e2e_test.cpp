@@ -23,7 +23,7 @@ using Json = protocol::Json;
 
 namespace {
 
-const std::filesystem::path kSource = CLASSCAM_SOURCE_DIR;
+std::filesystem::path source_dir() { return CLASSCAM_SOURCE_DIR; }
 
 // Debian installs node_exporter as prometheus-node-exporter.
 std::string node_exporter() { return "prometheus-node-exporter"; }
@@ -57,12 +57,12 @@ std::optional<double> query_until(std::uint16_t port, const std::string& promql,
 }  // namespace
 
 TEST(MetricsE2E, AlertRulesPassPromtoolCheckAndTheirUnitTests) {
-  const auto rules = kSource / "config/prometheus/classcam.rules.yml";
+  const auto rules = source_dir() / "config/prometheus/classcam.rules.yml";
   const auto check = test::run({"promtool", "check", "rules", rules.string()});
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_NE(check.output.find("SUCCESS: 5 rules found"), std::string::npos) << check.output;
   const auto unit =
-      test::run({"promtool", "test", "rules", (kSource / "config/prometheus/classcam.rules.test.yml").string()});
+      test::run({"promtool", "test", "rules", (source_dir() / "config/prometheus/classcam.rules.test.yml").string()});
   EXPECT_EQ(unit.exit_code, 0) << unit.output;
 }
 
@@ -130,7 +130,7 @@ scrape_configs:
     static_configs:
       - targets: ["127.0.0.1:{exporter}"]
 )",
-                               fmt::arg("rules", (kSource / "config/prometheus/classcam.rules.yml").string()),
+                               fmt::arg("rules", (source_dir() / "config/prometheus/classcam.rules.yml").string()),
                                fmt::arg("token", testkit::kMetricsToken), fmt::arg("ca", hub.ca_file().string()),
                                fmt::arg("hub", hub.port()), fmt::arg("exporter", exporter_port)));
   test::Process prometheus(
