@@ -402,6 +402,15 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
     s.live = std::make_unique<live::Live>(s.io, *s.store, *s.auditor, lo, std::move(hooks));
     s.live->add_routes(*s.router);
   }
+  {
+    auto& bytes = s.metrics->registry()
+                      .counter("classcam_upload_bytes_total", "Segment bytes the hub stored from units' uploads.")
+                      .counter();
+    auto& segments = s.metrics->registry().counter("classcam_upload_segments_total",
+                                                   "Uploaded segments checked, by outcome.", {"outcome"});
+    s.tus->set_observers([&bytes](std::uint64_t n) { bytes.inc(static_cast<double>(n)); },
+                         [&segments](const char* outcome) { segments.counter({outcome}).inc(); });
+  }
   s.metrics->add_route(*s.router, s.workers_exec());
   s.set_metrics_collector();
 
