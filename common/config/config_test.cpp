@@ -217,6 +217,21 @@ TEST(HubConfig, RejectsBadValues) {
             std::string::npos);
   EXPECT_NE(hub_error("[retention]\ndays = -1").find("retention.days"), std::string::npos);
   EXPECT_NE(hub_error("[broker]\nmanaged = true").find("broker.managed: unknown option"), std::string::npos);
+  EXPECT_NE(hub_error("[metrics]\ntoken = \"short\"").find("metrics.token: must be at least 32 characters"),
+            std::string::npos);
+}
+
+TEST(UnitConfig, MetricsTextfileMustEndInProm) {
+  EXPECT_NE(
+      unit_error("[metrics]\ntextfile = \"/var/lib/x/classcamd.txt\"").find("metrics.textfile: must end in .prom"),
+      std::string::npos);
+  EXPECT_EQ(parse_unit_config("[metrics]\ntextfile = \"/run/x/classcamd.prom\"\ninterval_s = 5").metrics.interval_s,
+            5U);
+}
+
+TEST(HubConfig, ReadsMetricsToken) {
+  const std::string token(40, 'k');
+  EXPECT_EQ(parse_hub_config("[metrics]\ntoken = \"" + token + "\"").metrics.token, token);
 }
 
 TEST(Config, MissingFileIsNamed) {

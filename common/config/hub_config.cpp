@@ -129,6 +129,15 @@ HubConfig read(TomlReader& root) {
     l.turn_credential_s = static_cast<std::uint32_t>(s.integer("turn_credential_s", l.turn_credential_s, 60, 86400));
     s.finish();
   }
+  {
+    auto s = root.section("metrics");
+    c.metrics.token = s.string("token", c.metrics.token);
+    // Anyone holding it sees the fleet's health; a short one could be guessed over HTTPS.
+    if (!c.metrics.token.empty() && c.metrics.token.size() < 32) {
+      s.fail("token", "must be at least 32 characters (e.g. `openssl rand -hex 32`), or empty to turn /metrics off");
+    }
+    s.finish();
+  }
   root.finish();
   return c;
 }

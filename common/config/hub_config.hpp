@@ -105,6 +105,13 @@ struct HubConfig {
     bool operator==(const Live&) const = default;
   } live;
 
+  // Prometheus metrics at GET /metrics on the HTTPS listener (docs/metrics.md).
+  struct Metrics {
+    // The bearer token Prometheus sends; empty = /metrics is off (404). At least 32 characters.
+    std::string token;
+    bool operator==(const Metrics&) const = default;
+  } metrics;
+
   // Paths with their defaults from state_dir applied.
   bool operator==(const HubConfig&) const = default;
 

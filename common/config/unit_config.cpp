@@ -166,6 +166,16 @@ UnitConfig read(TomlReader& root) {
     s.finish();
   }
   {
+    auto s = root.section("metrics");
+    c.metrics.textfile = s.path("textfile", c.metrics.textfile);
+    // The collector reads only *.prom; any other name would be written and never scraped.
+    if (!c.metrics.textfile.empty() && c.metrics.textfile.extension() != ".prom") {
+      s.fail("textfile", "must end in .prom (node_exporter's textfile collector reads only those)");
+    }
+    c.metrics.interval_s = static_cast<std::uint32_t>(s.integer("interval_s", c.metrics.interval_s, 1, 3600));
+    s.finish();
+  }
+  {
     auto s = root.section("upload");
     auto& u = c.upload;
     u.enabled = s.boolean("enabled", u.enabled);

@@ -121,6 +121,13 @@ struct UnitConfig {
     bool operator==(const Telemetry&) const = default;
   } telemetry;
 
+  // Prometheus metrics written for node_exporter's textfile collector (docs/metrics.md).
+  struct Metrics {
+    std::filesystem::path textfile;  // e.g. /var/lib/prometheus/node-exporter/classcamd.prom; empty = off
+    std::uint32_t interval_s = 15;
+    bool operator==(const Metrics&) const = default;
+  } metrics;
+
   struct Upload {
     bool enabled = true;
     std::uint32_t bandwidth_kbps = 0;  // 0 = unlimited

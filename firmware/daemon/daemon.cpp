@@ -62,6 +62,7 @@ Daemon::~Daemon() {
   server_.reset();
   led_timer_.cancel();
   button_timer_.cancel();
+  if (metrics_) metrics_->stop();
   live_.reset();
   if (uploader_) uploader_->stop();
   if (agent_) agent_->stop();
@@ -109,6 +110,9 @@ void Daemon::start() {
   controller_ = std::make_unique<session::Controller>(session::Controller::Deps{io_, pool_, *spool_, config_, unit_id_},
                                                       std::move(selection));
   controller_->on_change([this] { on_change(); });
+  controller_->on_event([this](const protocol::Event& e) {
+    if (e.type == protocol::EventType::segment_closed) ++segments_closed_;
+  });
   // Live's state goes into UnitState (and so the hub, the LED and status) through the controller.
   live_->on_change([this] { controller_->set_live(live_->info()); });
   schedule_ = std::make_unique<schedule::ScheduleRunner>(schedule::ScheduleRunner::Deps{
@@ -124,6 +128,20 @@ void Daemon::start() {
       io_, config_.control.socket,
       [this](const control::Request& r, control::Server::Reply reply) { handle(r, std::move(reply)); });
   if (auto st = server_->listen(); !st) throw std::runtime_error(st.error().message);
+  if (!config_.metrics.textfile.empty()) {
+    metrics_ = std::make_unique<unit_metrics::MetricsWriter>(
+        unit_metrics::MetricsWriter::Deps{io_, pool_, *spool_,
+                                          [this] {
+                                            unit_metrics::Sample s;
+                                            s.state = controller_->unit_state().state;
+                                            s.segments_closed = segments_closed_;
+                                            if (uploader_) s.upload = uploader_->status();
+                                            return s;
+                                          },
+                                          config_.metrics.textfile, std::chrono::seconds(config_.metrics.interval_s)});
+    metrics_->start();
+    logger()->info("metrics: writing {} every {} s", config_.metrics.textfile.string(), config_.metrics.interval_s);
+  }
   notifier_.ready(describe_state(controller_->unit_state()));
   logger()->info("ready");
 }
@@ -311,6 +329,7 @@ void Daemon::shutdown(const std::string& reason, std::function<void()> done) {
     // After the recording ended, so the hub hears the session's end before "offline".
     if (uploader_) uploader_->stop();
     if (agent_) agent_->stop();
+    if (metrics_) metrics_->stop();
     if (server_) server_->close();
     led_->set(false);
     done();

@@ -22,6 +22,7 @@
 #include "firmware/gpio/gpio.hpp"
 #include "firmware/link/agent.hpp"
 #include "firmware/live/service.hpp"
+#include "firmware/metrics/unit_metrics.hpp"
 #include "firmware/schedule/runner.hpp"
 #include "firmware/session/button.hpp"
 #include "firmware/session/controller.hpp"
@@ -94,6 +95,8 @@ class Daemon {
   session::ButtonPolicy button_policy_;
   boost::asio::steady_timer button_timer_;  // a single press held back while live (button.hpp)
   std::unique_ptr<control::Server> server_;
+  std::unique_ptr<unit_metrics::MetricsWriter> metrics_;  // metrics.textfile set
+  std::uint64_t segments_closed_ = 0;                     // since start, for the metrics
   SystemdNotifier notifier_;
   bool shutting_down_ = false;
   bool enrolling_ = false;

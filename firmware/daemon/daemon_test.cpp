@@ -234,3 +234,26 @@ TEST(Daemon, StartsAndRecordsWhenTheSpoolHoldsCorruptAndUnreadableFiles) {
   ASSERT_TRUE(stopped->ok()) << stopped->error().message;
   EXPECT_GE(manifest_of(cfg.spool.dir, session.session_id).segments.size(), 1u);
 }
+
+TEST(Daemon, WritesItsMetricsForTheTextfileCollectorWithTheSegmentsItClosed) {
+  test::TempDir dir;
+  auto cfg = test_config(dir);
+  std::filesystem::create_directories(dir / "textfile");
+  cfg.metrics.textfile = dir / "textfile" / "classcamd.prom";
+  cfg.metrics.interval_s = 1;
+  Harness h(cfg);
+  ASSERT_TRUE(h.run_until([&] { return std::filesystem::exists(cfg.metrics.textfile); }, 10s));
+  EXPECT_NE(test::read_file(cfg.metrics.textfile).find("classcam_unit_state{state=\"idle\"} 1\n"), std::string::npos);
+  (void)start_session(h, {protocol::Trigger::hub, "timed", std::nullopt, 3});
+  ASSERT_TRUE(h.run_until([&] { return h.state() == RecorderState::idle; }, 20s));
+  // The next writes carry the closed segments (a 3 s session of 1 s segments closes at least two).
+  ASSERT_TRUE(h.run_until(
+      [&] {
+        const auto t = test::read_file(cfg.metrics.textfile);
+        const auto at = t.find("\nclasscam_unit_segments_closed_total ");
+        return at != std::string::npos && std::stoi(t.substr(at + 37)) >= 2 &&
+               t.find("classcam_unit_state{state=\"idle\"} 1\n") != std::string::npos;
+      },
+      10s))
+      << test::read_file(cfg.metrics.textfile);
+}

@@ -181,6 +181,8 @@ std::vector<Row> table() {
   const std::string R = "/api/v1/recordings/";
   return {
       {"GET /api/v1/health", kPublic, at("/api/v1/health")},
+      // Only the metrics token opens it (hub_metrics_test, metrics_e2e_test): no caller's credential does.
+      {"GET /metrics", {401, 401, 401, 401, 401, 401, 401}, at("/metrics")},
       {"POST /api/v1/auth/login", kPublic,
        [](World& w, Who) {
          return json_call("/api/v1/auth/login", {{"login", w.probe.user.login}, {"password", w.probe.password}});

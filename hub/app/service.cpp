@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include <algorithm>
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -24,6 +25,7 @@
 #include "hub/http/router.hpp"
 #include "hub/http/server.hpp"
 #include "hub/live/live.hpp"
+#include "hub/metrics/hub_metrics.hpp"
 #include "hub/recordings/joiner.hpp"
 #include "hub/recordings/library.hpp"
 #include "hub/recordings/routes.hpp"
@@ -129,6 +131,9 @@ struct Service::Impl {
   std::unique_ptr<recordings::Library> library;
   std::unique_ptr<uploads::TusServer> tus;
   std::unique_ptr<http::Router> router;
+  std::unique_ptr<metrics::HubMetrics> metrics;
+  std::atomic<int> joins_queued{0};  // queued or running on `joiner`
+  classcam::metrics::Histogram* join_seconds = nullptr;
   std::unique_ptr<api::ApiContext> api_ctx;
   std::unique_ptr<http::Server> server;
   std::unique_ptr<broker::Broker> broker;
@@ -147,6 +152,50 @@ struct Service::Impl {
 
   api::Executor workers_exec() {
     return [this](std::function<void()> job) { post_to(workers, std::move(job)); };
+  }
+
+  // The gauges a scrape recomputes, from the store and the processes the hub watches.
+  void set_metrics_collector() {
+    auto& r = metrics->registry();
+    auto& units = r.gauge("classcam_units", "Units not revoked, by whether they are online.", {"online"});
+    auto& online = r.gauge("classcam_units_online", "Units whose retained state says online.");
+    auto& recs = r.gauge("classcam_recordings", "Recordings by state.", {"state"});
+    auto& uploads = r.gauge("classcam_uploads_in_flight", "Segment uploads open (started, not complete).");
+    auto& upload_bytes = r.gauge("classcam_uploads_in_flight_bytes", "Bytes received so far of open uploads.");
+    auto& queue = r.gauge("classcam_join_queue", "Joins queued or running.");
+    auto& broker_up = r.gauge("classcam_broker_up", "1 when the hub's MQTT client is connected to the broker.");
+    auto& free_bytes = r.gauge("classcam_media_free_bytes", "Bytes free for an unprivileged user on the media disk.");
+    auto& size_bytes = r.gauge("classcam_media_size_bytes", "Size of the media disk.");
+    metrics->set_collector([this, &units, &online, &recs, &uploads, &upload_bytes, &queue, &broker_up, &free_bytes,
+                            &size_bytes](classcam::metrics::Registry&) {
+      int on = 0;
+      int off = 0;
+      for (const auto& u : store->units()) {
+        if (u.revoked) continue;
+        ++(u.online ? on : off);
+      }
+      units.gauge({"true"}).set(on);
+      units.gauge({"false"}).set(off);
+      online.gauge().set(on);
+      for (const auto st :
+           {store::RecordingState::recording, store::RecordingState::complete, store::RecordingState::joining,
+            store::RecordingState::ready, store::RecordingState::failed}) {
+        recs.gauge({std::string(store::to_string(st))}).set(static_cast<double>(store->recordings_in_state(st).size()));
+      }
+      const auto open = store->uploads_in_states({store::UploadState::open});
+      double bytes = 0;
+      for (const auto& u : open) bytes += static_cast<double>(u.offset);
+      uploads.gauge().set(static_cast<double>(open.size()));
+      upload_bytes.gauge().set(bytes);
+      queue.gauge().set(joins_queued.load());
+      broker_up.gauge().set(fleet && fleet->connected() ? 1 : 0);
+      std::error_code ec;
+      const auto space = fs::space(cfg.media_dir(), ec);
+      if (!ec) {
+        free_bytes.gauge().set(static_cast<double>(space.available));
+        size_bytes.gauge().set(static_cast<double>(space.capacity));
+      }
+    });
   }
 
   void ensure_first_admin() {
@@ -238,7 +287,21 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
                                                           login_limits(cfg.auth));
   s.library = std::make_unique<recordings::Library>(
       *s.store, *s.auditor, recordings::MediaLayout{cfg.media_dir()},
-      [&s](std::function<void()> job) { s.post_to(s.joiner, std::move(job)); },
+      // Every job on the joiner is a join: its queue and durations are metrics.
+      [&s](std::function<void()> job) {
+        ++s.joins_queued;
+        s.post_to(s.joiner, [&s, job = std::move(job)] {
+          const auto start = std::chrono::steady_clock::now();
+          try {
+            job();
+          } catch (...) {
+            --s.joins_queued;
+            throw;
+          }
+          --s.joins_queued;
+          s.join_seconds->observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+        });
+      },
       // A failed join's retry: a timer on the io_context that only queues the join (a stop drops it).
       [&s](std::chrono::milliseconds delay, std::function<void()> job) {
         auto timer = std::make_shared<net::steady_timer>(s.io, delay);
@@ -256,6 +319,15 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
         return s.authenticator->authenticate(req.header("Cookie"), req.header("Authorization"), req.remote_address);
       },
       http::BodyLimits{cfg.http.max_anonymous_body_bytes, cfg.http.max_json_body_bytes, cfg.http.max_body_bytes});
+  s.metrics = std::make_unique<metrics::HubMetrics>(cfg.metrics.token);
+  s.join_seconds = &s.metrics->registry()
+                        .histogram("classcam_join_duration_seconds", "Time each join of a recording's segments took.",
+                                   {1, 5, 15, 30, 60, 120, 300, 600, 1800})
+                        .histogram();
+  s.router->set_observer([&s](const std::string& pattern, const std::string& method, int status,
+                              std::chrono::steady_clock::duration elapsed) {
+    s.metrics->observe_request(pattern, method, status, elapsed);
+  });
   s.api_ctx = std::make_unique<api::ApiContext>(
       api::ApiContext{*s.store, *s.authenticator, *s.auditor, s.workers_exec(), cfg.hub.name, cfg.hub.timezone});
   {
@@ -330,6 +402,17 @@ Service::Service(config::HubConfig config) : impl_(std::make_unique<Impl>(std::m
     s.live = std::make_unique<live::Live>(s.io, *s.store, *s.auditor, lo, std::move(hooks));
     s.live->add_routes(*s.router);
   }
+  {
+    auto& bytes = s.metrics->registry()
+                      .counter("classcam_upload_bytes_total", "Segment bytes the hub stored from units' uploads.")
+                      .counter();
+    auto& segments = s.metrics->registry().counter("classcam_upload_segments_total",
+                                                   "Uploaded segments checked, by outcome.", {"outcome"});
+    s.tus->set_observers([&bytes](std::uint64_t n) { bytes.inc(static_cast<double>(n)); },
+                         [&segments](const char* outcome) { segments.counter({outcome}).inc(); });
+  }
+  s.metrics->add_route(*s.router, s.workers_exec());
+  s.set_metrics_collector();
 
   http::ServerOptions o;
   o.listen = cfg.http.listen;

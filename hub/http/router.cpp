@@ -89,10 +89,29 @@ Route& Router::add_streaming(const std::string& method, const std::string& patte
 }
 
 Admission Router::admit(Request& req) const {
+  const Route* route = nullptr;
+  if (!observer_) return admit_unobserved(req, route);
+  const auto start = std::chrono::steady_clock::now();
+  Admission a = admit_unobserved(req, route);
+  const std::string pattern = route != nullptr ? route->pattern : "unmatched";
+  const std::string method = route != nullptr ? route->method : "other";
+  if (a.refusal) {
+    observer_(pattern, method, a.refusal->status, std::chrono::steady_clock::now() - start);
+    return a;
+  }
+  a.handler = [h = std::move(a.handler), observer = observer_, pattern, method, start](Request& r, const Reply& reply) {
+    h(r, [reply, observer, pattern, method, start](Response res) {
+      observer(pattern, method, res.status, std::chrono::steady_clock::now() - start);
+      reply(std::move(res));
+    });
+  };
+  return a;
+}
+
+Admission Router::admit_unobserved(Request& req, const Route*& route) const {
   // Every handler may echo what it reads into JSON or a log: it reads only UTF-8.
   if (auto bad = refuse_invalid_text(req)) return refuse(std::move(*bad));
   const auto segs = split(req.path);
-  const Route* route = nullptr;
   std::string allow;
   const Route* get = nullptr;
   bool has_head = false;

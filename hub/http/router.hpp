@@ -9,6 +9,7 @@
 //
 // Patterns are literal segments and {name} parameters: "/api/v1/recordings/{id}/comments". A
 // trailing slash is ignored, so tus clients may POST to "/api/v1/uploads/".
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -74,6 +75,13 @@ class Router {
   const std::vector<Route>& routes() const { return routes_; }
   const BodyLimits& limits() const { return limits_; }
 
+  // Told of every answered request: its route's pattern ("unmatched" for 404 and 405, so a scanner's
+  // paths cannot grow the metrics' label set), the route's method, the status and the time from
+  // admission to the reply. Set before the server starts; called on whichever thread replies.
+  using Observer = std::function<void(const std::string& pattern, const std::string& method, int status,
+                                      std::chrono::steady_clock::duration elapsed)>;
+  void set_observer(Observer observer) { observer_ = std::move(observer); }
+
   // For the server, with the header only. Never throws.
   Admission admit(Request& req) const;
 
@@ -82,7 +90,10 @@ class Router {
   void dispatch(Request& req, const Reply& reply) const;
 
  private:
+  Admission admit_unobserved(Request& req, const Route*& route) const;
+
   Authenticate authenticate_;
+  Observer observer_;
   BodyLimits limits_;
   std::vector<Route> routes_;
 };

@@ -205,3 +205,20 @@ TEST(RouterLimits, BodyLimitsComeFromTheCallerTheRouteClassAndTheRoute) {
   EXPECT_EQ(limit("/snapshot", "unit"), 4u * 1024 * 1024) << "a snapshot is refused from its header beyond 4 MiB";
   EXPECT_EQ(limit("/open", ""), 8u * 1024) << "no credential, no large body, whatever the route";
 }
+
+TEST_F(RouterTest, ObserverSeesRoutePatternsNotPathsWithStatus) {
+  std::vector<std::string> seen;
+  router.set_observer([&](const std::string& pattern, const std::string& method, int status,
+                          std::chrono::steady_clock::duration elapsed) {
+    EXPECT_GE(elapsed.count(), 0);
+    seen.push_back(method + " " + pattern + " " + std::to_string(status));
+  });
+  (void)as("admin", "GET", "/api/v1/things/pupil-name");
+  (void)as("", "GET", "/api/v1/things/1");
+  (void)as("admin", "DELETE", "/api/v1/things/1");
+  (void)run(router, "GET", "/api/v1/secret/scan/path");
+  (void)as("admin", "PATCH", "/api/v1/things/7");
+  EXPECT_EQ(seen,
+            (std::vector<std::string>{"GET /api/v1/things/{id} 200", "GET /api/v1/things/{id} 401",
+                                      "DELETE /api/v1/things/{id} 409", "other unmatched 404", "other unmatched 405"}));
+}

@@ -16,6 +16,7 @@ config::HubConfig test_config(const std::filesystem::path& state_dir) {
   c.storage.min_free_bytes = 0;
   c.log.level = log::Level::warn;
   c.broker.enabled = false;  // tests that need MQTT use test_config_with_broker()
+  c.metrics.token = kMetricsToken;
   return c;
 }
 

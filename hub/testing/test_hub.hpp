@@ -14,6 +14,9 @@
 
 namespace classcam::hub::testkit {
 
+// The metrics token of test_config() (GET /metrics).
+inline constexpr const char* kMetricsToken = "test-metrics-token-0123456789abcdef0123";
+
 // Configuration for a hub under test: state in `state_dir`, loopback, any free port, two threads,
 // no free-space floor (tests that need one set it).
 config::HubConfig test_config(const std::filesystem::path& state_dir);

@@ -506,6 +506,7 @@ Response TusServer::write(Request& req, const store::Upload& u, std::uint64_t cl
 Response TusServer::advance(const store::Upload& u, std::uint64_t end) {
   const auto now = util::now_utc();
   store_.set_upload_offset(u.id, end, now, now + limits_.expiry);
+  if (on_stored_ && end > u.offset) on_stored_(end - u.offset);
   if (end == u.length) {
     store::Upload done = u;
     done.offset = end;
@@ -521,6 +522,7 @@ Response TusServer::complete(const store::Upload& u) {
   const fs::path file = file_of(u.id);
   auto refuse = [&](int status, const std::string& field, const std::string& why) {
     store_.set_upload_state(u.id, store::UploadState::rejected, why, std::nullopt);
+    if (on_finished_) on_finished_("rejected");
     log_->warn("upload {} (unit {}, session {}, segment {}) refused: {}; kept as {} for inspection", u.id, u.unit_id,
                u.session_id, u.index, why, file.string());
     auto r =
@@ -550,6 +552,7 @@ Response TusServer::complete(const store::Upload& u) {
     return refuse(r->kind == store::Refusal::conflict ? 409 : 422, "Upload-Metadata " + r->field, r->message);
   }
   store_.set_upload_state(u.id, store::UploadState::accepted, std::nullopt, rec->id);
+  if (on_finished_) on_finished_("accepted");
   log_->debug("upload {} accepted as segment {} of recording {}", u.id, entry->index, rec->id);
   Response r = tus_status(204);
   r.headers.set("Upload-Offset", std::to_string(u.length));

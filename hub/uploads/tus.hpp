@@ -49,6 +49,14 @@ class TusServer {
   // Removes unfinished uploads whose expiry has passed (their files and rows go to state expired).
   std::size_t expire(util::TimePoint now);
 
+  // For the metrics, called on the thread that handled the chunk: bytes stored (offset moved), and each
+  // finished segment's outcome ("accepted" or "rejected"). Set before the server starts.
+  void set_observers(std::function<void(std::uint64_t bytes)> stored,
+                     std::function<void(const char* outcome)> finished) {
+    on_stored_ = std::move(stored);
+    on_finished_ = std::move(finished);
+  }
+
   // Tests replace the free-space probe to simulate a full disk.
   void set_free_space_probe(std::function<std::uint64_t()> probe) { free_probe_ = std::move(probe); }
 
@@ -93,6 +101,8 @@ class TusServer {
   Limits limits_;
   api::Executor workers_;
   std::function<std::uint64_t()> free_probe_;
+  std::function<void(std::uint64_t)> on_stored_;
+  std::function<void(const char*)> on_finished_;
   log::Logger log_ = log::get("uploads");
   std::mutex mutex_;
   std::set<std::string> busy_;

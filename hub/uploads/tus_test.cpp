@@ -135,6 +135,12 @@ TEST_F(TusTest, CreatesThenTakesChunksWithChecksumsAndAcceptsTheSegment) {
   r = patch(path, 150000, rest);
   EXPECT_EQ(r.status, 204) << r.body;
   EXPECT_EQ(r.header("Upload-Offset"), std::to_string(data.size()));
+  // The metrics count the stored bytes and the accepted segment.
+  const auto m = hub.client(testkit::kMetricsToken).request("GET", "/metrics");
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_NE(m.body.find("\nclasscam_upload_bytes_total " + std::to_string(data.size()) + "\n"), std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("\nclasscam_upload_segments_total{outcome=\"accepted\"} 1\n"), std::string::npos) << m.body;
 
   const auto s = c.request("GET", "/api/v1/unit/sessions/" + session);
   EXPECT_EQ(s.json()["received"], protocol::Json::array({0}));

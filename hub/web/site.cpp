@@ -10,7 +10,8 @@ namespace classcam::hub::web {
 
 namespace {
 
-bool is_api(std::string_view path) { return path == "/api" || path.rfind("/api/", 0) == 0; }
+// /metrics is Prometheus's default path, so scrape configs need no metrics_path.
+bool is_api(std::string_view path) { return path == "/api" || path.rfind("/api/", 0) == 0 || path == "/metrics"; }
 
 bool is_safe_method(std::string_view m) { return m == "GET" || m == "HEAD" || m == "OPTIONS"; }
 
